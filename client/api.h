@@ -1,0 +1,39 @@
+/*
+ * The snapshot API, read side: one function per request esfs makes, each
+ * answered from the cache when it can be. Names are percent-encoded here and
+ * nowhere else.
+ */
+#ifndef ESFS_API_H
+#define ESFS_API_H
+
+#include "client/client.h"
+
+struct cJSON;
+
+/* GET / */
+int api_cluster_info(struct client *cl, struct cached **out, struct esfs_error *err);
+/* GET /_cluster/health */
+int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err);
+/* GET /_snapshot: every repository with its type and settings. */
+int api_repositories(struct client *cl, struct cached **out, struct esfs_error *err);
+/* The lightest listing that still carries state and start time: one request for any number of snapshots. */
+int api_snapshot_list(struct client *cl, const char *repo, struct cached **out, struct esfs_error *err);
+/* GET /_snapshot/<repo>/<snapshot> */
+int api_snapshot_info(struct client *cl, const char *repo, const char *snap, struct cached **out,
+		      struct esfs_error *err);
+/* GET /_snapshot/<repo>/<snapshot>/_status */
+int api_snapshot_status(struct client *cl, const char *repo, const char *snap, struct cached **out,
+			struct esfs_error *err);
+
+/* The target "/<head>/<repo>[/<snap>][<tail>]" with both names encoded; NULL on ENOMEM. */
+char *api_target(const char *head, const char *repo, const char *snap, const char *tail);
+
+/* Entries of the answers above. */
+const struct cJSON *api_list_find(const struct cJSON *list, const char *name);
+const char *api_list_name(const struct cJSON *row);
+const char *api_list_state(const struct cJSON *row);
+long long api_list_start_epoch(const struct cJSON *row);
+/* The one snapshot in the answer to api_snapshot_info or api_snapshot_status. */
+const struct cJSON *api_single_snapshot(const struct cJSON *answer);
+
+#endif

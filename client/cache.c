@@ -1,0 +1,246 @@
+#include "client/cache.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client/stats.h"
+
+#define CACHE_BUCKETS 512
+/* Past this many entries an insertion first drops the expired ones. */
+#define CACHE_SWEEP_AT 2048
+
+struct slot {
+	struct slot *next;
+	char *key;
+	struct cached *value;	/* NULL while the first fetch is under way */
+	double fetched_at;
+	int fetching;
+	int waiters;		/* threads waiting on this slot's fetch: it must stay */
+	int invalidated;	/* a write came while a fetch was under way */
+	unsigned long fetches;	/* fetches completed, so a waiter knows one ended */
+	int last_rc;		/* how the last fetch ended, shared with its waiters */
+	struct esfs_error last_err;
+};
+
+struct cache {
+	double ttl;
+	cache_fetch_fn fetch;
+	void *ctx;
+	pthread_mutex_t lock;
+	pthread_cond_t fetched;
+	struct slot *buckets[CACHE_BUCKETS];
+	size_t count;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned bucket_of(const char *key)
+{
+	unsigned h = 2166136261u;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+struct cached *cached_new(char *body, size_t len)
+{
+	struct cached *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		free(body);
+		return NULL;
+	}
+	atomic_init(&v->refs, 1);
+	v->body = body;
+	v->len = len;
+	v->json = cJSON_ParseWithLength(body, len);
+	return v;
+}
+
+static struct cached *cached_ref(struct cached *v)
+{
+	atomic_fetch_add(&v->refs, 1);
+	return v;
+}
+
+void cached_release(struct cached *v)
+{
+	if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
+		return;
+	cJSON_Delete(v->json);
+	free(v->body);
+	free(v);
+}
+
+struct cache *cache_new(double ttl_seconds, cache_fetch_fn fetch, void *ctx)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ttl = ttl_seconds;
+	c->fetch = fetch;
+	c->ctx = ctx;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->fetched, NULL);
+	return c;
+}
+
+static void slot_free(struct slot *s)
+{
+	cached_release(s->value);
+	free(s->key);
+	free(s);
+}
+
+void cache_free(struct cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < CACHE_BUCKETS; i++) {
+		while (c->buckets[i]) {
+			struct slot *s = c->buckets[i];
+
+			c->buckets[i] = s->next;
+			slot_free(s);
+		}
+	}
+	pthread_cond_destroy(&c->fetched);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static int slot_is_fresh(const struct cache *c, const struct slot *s, double now)
+{
+	return s->value && !s->invalidated && now - s->fetched_at < c->ttl;
+}
+
+/* Drops expired, idle slots; called with the lock held. */
+static void sweep_expired(struct cache *c, double now)
+{
+	for (int i = 0; i < CACHE_BUCKETS; i++) {
+		struct slot **pp = &c->buckets[i];
+
+		while (*pp) {
+			struct slot *s = *pp;
+
+			if (!s->fetching && !s->waiters && !slot_is_fresh(c, s, now)) {
+				*pp = s->next;
+				slot_free(s);
+				c->count--;
+			} else {
+				pp = &s->next;
+			}
+		}
+	}
+}
+
+static struct slot *slot_find_or_add(struct cache *c, const char *key, double now)
+{
+	unsigned b = bucket_of(key);
+	struct slot *s;
+
+	for (s = c->buckets[b]; s; s = s->next)
+		if (!strcmp(s->key, key))
+			return s;
+	if (c->count >= CACHE_SWEEP_AT)
+		sweep_expired(c, now);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->key = strdup(key))) {
+		free(s);
+		return NULL;
+	}
+	s->next = c->buckets[b];
+	c->buckets[b] = s;
+	c->count++;
+	return s;
+}
+
+/* Runs the fetch with the lock released, then publishes the answer to the waiters. */
+static int fetch_into_slot(struct cache *c, struct slot *s, struct esfs_error *err)
+{
+	struct cached *fresh = NULL;
+	int rc;
+
+	s->fetching = 1;
+	s->invalidated = 0;
+	pthread_mutex_unlock(&c->lock);
+	STATS_INC(cache_misses);
+	rc = c->fetch(c->ctx, s->key, &fresh, err);
+	pthread_mutex_lock(&c->lock);
+	s->fetching = 0;
+	s->fetches++;
+	s->last_rc = rc;
+	if (rc)
+		s->last_err = *err;
+	if (rc == 0) {
+		cached_release(s->value);
+		s->value = fresh;
+		s->fetched_at = now_seconds();
+	}
+	pthread_cond_broadcast(&c->fetched);
+	return rc;
+}
+
+/* Waits for the fetch under way; returns nonzero if it failed. */
+static int wait_for_fetch(struct cache *c, struct slot *s)
+{
+	unsigned long seen = s->fetches;
+
+	s->waiters++;
+	while (s->fetching)
+		pthread_cond_wait(&c->fetched, &c->lock);
+	s->waiters--;
+	return s->fetches != seen && s->last_rc != 0;
+}
+
+int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs_error *err)
+{
+	struct slot *s;
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&c->lock);
+	s = slot_find_or_add(c, key, now_seconds());
+	if (!s) {
+		pthread_mutex_unlock(&c->lock);
+		errmap_set(err, ENOMEM, "out_of_memory", "cache");
+		return -ENOMEM;
+	}
+	if (s->fetching && wait_for_fetch(c, s)) {
+		/* The request we waited for failed: share its error rather than retry in turn. */
+		rc = s->last_rc;
+		*err = s->last_err;
+	} else if (slot_is_fresh(c, s, now_seconds()))
+		STATS_INC(cache_hits);
+	else
+		rc = fetch_into_slot(c, s, err);
+	if (rc == 0)
+		*out = cached_ref(s->value);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void cache_invalidate(struct cache *c, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	STATS_INC(cache_invalidations);
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < CACHE_BUCKETS; i++)
+		for (struct slot *s = c->buckets[i]; s; s = s->next)
+			if (!strncmp(s->key, prefix, n))
+				s->invalidated = 1;
+	pthread_mutex_unlock(&c->lock);
+}

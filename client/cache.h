@@ -1,0 +1,44 @@
+/*
+ * A short-lived cache of the cluster's answers, keyed by request target.
+ * Concurrent readers of one key wait for a single request instead of sending
+ * their own, which is what keeps "ls -l" on a big repository at one request.
+ * Our own writes invalidate what they change.
+ */
+#ifndef ESFS_CACHE_H
+#define ESFS_CACHE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "client/errmap.h"
+
+struct cJSON;
+
+/* One answer; immutable once in the cache, shared by reference. */
+struct cached {
+	atomic_int refs;
+	char *body;
+	size_t len;
+	struct cJSON *json;	/* the body parsed, NULL when it is not JSON */
+};
+
+/* Produces a fresh answer for key; returns 0 or a negative errno with err set. */
+typedef int (*cache_fetch_fn)(void *ctx, const char *key, struct cached **out,
+			      struct esfs_error *err);
+
+struct cache;
+
+struct cache *cache_new(double ttl_seconds, cache_fetch_fn fetch, void *ctx);
+void cache_free(struct cache *c);
+
+/* Takes ownership of body (malloc'd); parses it as JSON. */
+struct cached *cached_new(char *body, size_t len);
+void cached_release(struct cached *v);
+
+/* A reference the caller releases, or a negative errno with err set. Failures are not cached. */
+int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs_error *err);
+
+/* Forgets every answer whose key starts with prefix ("" forgets all). */
+void cache_invalidate(struct cache *c, const char *prefix);
+
+#endif

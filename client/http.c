@@ -1,0 +1,317 @@
+#include "client/http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/log.h"
+#include "client/stats.h"
+
+/* An answer larger than this is refused rather than held in memory. */
+#define HTTP_MAX_BODY (256u << 20)
+#define HTTP_POOL_MAX 16
+
+struct http {
+	const struct http_config *cfg;
+	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t pool_lock;
+	CURL *pool[HTTP_POOL_MAX];	/* idle handles, each with its live connections */
+	int npool;
+	atomic_int node;		/* the node that answered last: tried first */
+};
+
+static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *userp)
+{
+	struct http *h = userp;
+
+	(void)handle;
+	(void)access;
+	pthread_mutex_lock(&h->share_locks[data]);
+}
+
+static void share_unlock(CURL *handle, curl_lock_data data, void *userp)
+{
+	struct http *h = userp;
+
+	(void)handle;
+	pthread_mutex_unlock(&h->share_locks[data]);
+}
+
+/*
+ * DNS answers and TLS sessions are shared between handles; connections are
+ * not, as libcurl does not support sharing them between concurrent threads.
+ */
+static CURLSH *share_new(struct http *h)
+{
+	CURLSH *share = curl_share_init();
+
+	if (!share)
+		return NULL;
+	curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(share, CURLSHOPT_USERDATA, h);
+	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	return share;
+}
+
+struct http *http_new(const struct http_config *cfg)
+{
+	struct http *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->cfg = cfg;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_locks[i], NULL);
+	pthread_mutex_init(&h->pool_lock, NULL);
+	h->share = share_new(h);
+	if (!h->share) {
+		http_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < h->npool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	if (h->share)
+		curl_share_cleanup(h->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->share_locks[i]);
+	pthread_mutex_destroy(&h->pool_lock);
+	free(h);
+}
+
+static CURL *handle_take(struct http *h)
+{
+	CURL *curl = NULL;
+
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->npool)
+		curl = h->pool[--h->npool];
+	pthread_mutex_unlock(&h->pool_lock);
+	return curl ? curl : curl_easy_init();
+}
+
+static void handle_give_back(struct http *h, CURL *curl)
+{
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->npool < HTTP_POOL_MAX) {
+		h->pool[h->npool++] = curl;
+		curl = NULL;
+	}
+	pthread_mutex_unlock(&h->pool_lock);
+	if (curl)
+		curl_easy_cleanup(curl);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct buf *body = userp;
+	size_t n = size * nmemb;
+
+	if (body->len + n > HTTP_MAX_BODY || buf_append(body, data, n))
+		return 0;	/* makes libcurl fail the transfer with CURLE_WRITE_ERROR */
+	return n;
+}
+
+static void set_tls_options(CURL *curl, const struct http_config *cfg)
+{
+	if (cfg->cacert)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, cfg->cacert);
+	if (cfg->insecure) {
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+static void set_auth_options(CURL *curl, const struct http_config *cfg)
+{
+	if (cfg->user) {
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(curl, CURLOPT_USERNAME, cfg->user);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");
+	}
+}
+
+static struct curl_slist *request_headers(const struct http_config *cfg, int has_body)
+{
+	struct curl_slist *headers = NULL;
+
+	headers = curl_slist_append(headers, "Accept: application/json");
+	/* No 100-continue round trip: our bodies are small. */
+	headers = curl_slist_append(headers, "Expect:");
+	if (has_body)
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (cfg->api_key) {
+		struct buf line = BUF_INIT;
+
+		buf_printf(&line, "Authorization: ApiKey %s", cfg->api_key);
+		headers = curl_slist_append(headers, line.data);
+		buf_free(&line);
+	}
+	return headers;
+}
+
+static void set_request_options(struct http *h, CURL *curl, const char *method, const char *url,
+				const char *body, size_t len, struct buf *out)
+{
+	const struct http_config *cfg = h->cfg;
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_SHARE, h->share);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+	if (!strcmp(method, "HEAD"))
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET"))
+		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	set_tls_options(curl, cfg);
+	set_auth_options(curl, cfg);
+}
+
+static int errno_for_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:		return ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT:		return ETIMEDOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:	return EHOSTUNREACH;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:		return EPROTO;
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:			return ECONNRESET;
+	case CURLE_WRITE_ERROR:			return EFBIG;
+	case CURLE_OUT_OF_MEMORY:		return ENOMEM;
+	default:				return EIO;
+	}
+}
+
+/* A request may go on to the next node only when this node was never reached. */
+static int nothing_was_sent(CURL *curl, CURLcode rc)
+{
+	long sent = 0;
+
+	if (rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
+	    rc != CURLE_OPERATION_TIMEDOUT)
+		return 0;
+	curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent);
+	return sent == 0;
+}
+
+struct attempt {
+	CURLcode rc;
+	char curl_error[CURL_ERROR_SIZE];
+	int retry_elsewhere;
+};
+
+static void perform_once(struct http *h, CURL *curl, int node, const char *method,
+			 const char *target, const char *body, size_t len,
+			 struct http_response *resp, struct attempt *at, struct esfs_error *err)
+{
+	struct buf url = BUF_INIT;
+	struct curl_slist *headers = request_headers(h->cfg, body != NULL);
+	long connects = 0;
+	curl_off_t received = 0;
+
+	buf_printf(&url, "%s%s", h->cfg->urls[node], target);
+	curl_easy_reset(curl);
+	set_request_options(h, curl, method, url.data, body, len, &resp->body);
+	at->curl_error[0] = '\0';
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, at->curl_error);
+	at->rc = CURLE_OK;
+	if (h->cfg->signer && h->cfg->signer->sign(h->cfg->signer->ctx, method, url.data, body, len,
+						    &headers, err)) {
+		at->rc = CURLE_ABORTED_BY_CALLBACK;
+		at->retry_elsewhere = 0;
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	STATS_INC(requests);
+	at->rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+	curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &received);
+	STATS_ADD(connections_opened, (unsigned long)connects);
+	STATS_ADD(bytes_received, (unsigned long)received);
+	at->retry_elsewhere = nothing_was_sent(curl, at->rc);
+out:
+	curl_slist_free_all(headers);
+	buf_free(&url);
+}
+
+static void transport_error(struct esfs_error *err, const struct http_config *cfg, int node,
+			    const struct attempt *at)
+{
+	if (at->rc == CURLE_OPERATION_TIMEDOUT)
+		STATS_INC(timeouts);
+	STATS_INC(transport_errors);
+	errmap_set(err, errno_for_curl(at->rc), "transport_error", "%s: %s", cfg->urls[node],
+		   at->curl_error[0] ? at->curl_error : curl_easy_strerror(at->rc));
+}
+
+int http_request(struct http *h, const char *method, const char *target, const char *body,
+		 size_t len, struct http_response *resp, struct esfs_error *err)
+{
+	const struct http_config *cfg = h->cfg;
+	int first = atomic_load(&h->node) % cfg->nurls;
+	CURL *curl = handle_take(h);
+	struct attempt at = { 0 };
+	int node = first;
+
+	if (!curl) {
+		errmap_set(err, ENOMEM, "out_of_memory", "cannot create an HTTP handle");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < cfg->nurls; i++) {
+		node = (first + i) % cfg->nurls;
+		resp->status = 0;
+		buf_reset(&resp->body);
+		perform_once(h, curl, node, method, target, body, len, resp, &at, err);
+		if (!at.retry_elsewhere)
+			break;
+		STATS_INC(node_failovers);
+		log_warn("%s: no answer (%s), trying the next node", cfg->urls[node], at.curl_error);
+	}
+	handle_give_back(h, curl);
+	if (at.rc == CURLE_ABORTED_BY_CALLBACK)
+		return -err->err;
+	if (at.rc != CURLE_OK) {
+		transport_error(err, cfg, node, &at);
+		log_debug("%s %s -> %s", method, target, err->reason);
+		return -err->err;
+	}
+	atomic_store(&h->node, node);
+	log_debug("%s %s -> %ld (%zu bytes)", method, target, resp->status, resp->body.len);
+	if (resp->status >= 200 && resp->status < 300)
+		return 0;
+	STATS_INC(request_errors);
+	errmap_from_response(err, resp->status, resp->body.data, resp->body.len);
+	return -err->err;
+}
+
+void http_response_free(struct http_response *resp)
+{
+	buf_free(&resp->body);
+}

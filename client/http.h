@@ -1,0 +1,56 @@
+/*
+ * HTTP to the cluster's nodes over libcurl. Handles are pooled so that each
+ * keeps its connections alive across requests and threads; every request has
+ * a connect and a total timeout; a node that does not answer is skipped.
+ */
+#ifndef ESFS_HTTP_H
+#define ESFS_HTTP_H
+
+#include <stddef.h>
+
+#include "client/buf.h"
+#include "client/errmap.h"
+
+struct curl_slist;
+
+/* Adds whatever headers authenticate one request (AWS SigV4, say) just before it is sent. */
+struct http_signer {
+	int (*sign)(void *ctx, const char *method, const char *url, const char *body, size_t len,
+		    struct curl_slist **headers, struct esfs_error *err);
+	void *ctx;
+};
+
+struct http_config {
+	char **urls;			/* base URLs of the cluster's nodes, no trailing slash */
+	int nurls;
+	long connect_timeout_ms;
+	long timeout_ms;
+	const char *user;		/* basic auth, with password */
+	const char *password;
+	const char *api_key;		/* sent as "Authorization: ApiKey <api_key>" */
+	const char *cacert;
+	int insecure;			/* skip TLS verification: only when asked for */
+	const struct http_signer *signer;
+};
+
+struct http_response {
+	long status;
+	struct buf body;
+};
+
+struct http;
+
+struct http *http_new(const struct http_config *cfg);
+void http_free(struct http *h);
+
+/*
+ * Sends METHOD target (an already encoded "/path?query") with an optional JSON
+ * body. Returns 0 on a 2xx answer; otherwise a negative errno, with err filled
+ * in and resp still holding whatever answer came.
+ */
+int http_request(struct http *h, const char *method, const char *target, const char *body,
+		 size_t len, struct http_response *resp, struct esfs_error *err);
+
+void http_response_free(struct http_response *resp);
+
+#endif

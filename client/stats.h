@@ -1,0 +1,35 @@
+/* esfs's own counters, shown in /_esfs/stats as "name value" lines. */
+#ifndef ESFS_STATS_H
+#define ESFS_STATS_H
+
+#include <stdatomic.h>
+
+#include "client/buf.h"
+
+#define ESFS_STATS(X) \
+	X(requests)            /* HTTP requests sent, retries on another node included */ \
+	X(request_errors)      /* requests that got no 2xx answer */ \
+	X(transport_errors)    /* requests that got no answer at all */ \
+	X(timeouts) \
+	X(node_failovers)      /* a request moved on to the next node */ \
+	X(connections_opened)  /* new TCP connections; the rest were reused */ \
+	X(bytes_received) \
+	X(cache_hits) \
+	X(cache_misses) \
+	X(cache_invalidations) \
+	X(errors)              /* failed operations, as listed in /_esfs/errors */
+
+struct stats {
+#define STATS_FIELD(name) atomic_ulong name;
+	ESFS_STATS(STATS_FIELD)
+#undef STATS_FIELD
+};
+
+extern struct stats esfs_stats;
+
+#define STATS_INC(name) atomic_fetch_add_explicit(&esfs_stats.name, 1, memory_order_relaxed)
+#define STATS_ADD(name, n) atomic_fetch_add_explicit(&esfs_stats.name, (n), memory_order_relaxed)
+
+int stats_render(struct buf *out);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * esfs: mount an Elasticsearch or OpenSearch cluster's snapshot repositories
+ * as a directory tree.
+ *
+ *   esfs [options] URL[,URL...] MOUNTPOINT
+ */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+#include "client/credentials.h"
+#include "client/log.h"
+#include "fs/ops.h"
+
+struct options {
+	char *urls;
+	char *credentials;
+	char *cacert;
+	char *connect_timeout;
+	char *timeout;
+	char *cache_ttl;
+	int insecure;
+	int read_only;
+	int foreground;
+	int debug;
+	int show_help;
+	int show_version;
+	int positional;
+};
+
+enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_FOREGROUND, KEY_DEBUG };
+
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+static const struct fuse_opt option_spec[] = {
+	OPT("credentials=%s", credentials),
+	OPT("cacert=%s", cacert),
+	OPT("connect_timeout=%s", connect_timeout),
+	OPT("timeout=%s", timeout),
+	OPT("cache_ttl=%s", cache_ttl),
+	OPT("insecure", insecure),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_END
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] URL[,URL...] MOUNTPOINT\n\n"
+	       "Mounts an Elasticsearch or OpenSearch cluster's snapshot repositories.\n"
+	       "Several URLs are nodes of one cluster; a node that does not answer is skipped.\n\n"
+	       "esfs options:\n"
+	       "    -o credentials=FILE    user=, password= or api_key= lines; mode 0600 only\n"
+	       "    -o cacert=FILE         CA certificates to verify the cluster's TLS certificate\n"
+	       "    -o insecure            do not verify the cluster's TLS certificate\n"
+	       "    -o connect_timeout=S   seconds to wait for a connection (default 3)\n"
+	       "    -o timeout=S           seconds a request may take in all (default 10)\n"
+	       "    -o cache_ttl=S         seconds an answer is reused (default 2; 0 disables)\n"
+	       "    -o ro                  refuse every change\n\n"
+	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
+	       "credentials file; never from the command line.\n\n",
+	       prog);
+}
+
+static int on_option(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	(void)outargs;
+	switch (key) {
+	case KEY_HELP:		o->show_help = 1; return 0;
+	case KEY_VERSION:	o->show_version = 1; return 0;
+	case KEY_RO:		o->read_only = 1; return 1;
+	case KEY_FOREGROUND:	o->foreground = 1; return 1;
+	case KEY_DEBUG:		o->debug = o->foreground = 1; return 1;
+	case FUSE_OPT_KEY_NONOPT:
+		/* The URLs, then the mount point, which FUSE keeps. */
+		if (o->positional++ == 0) {
+			o->urls = strdup(arg);
+			return 0;
+		}
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static int parse_seconds(const char *text, const char *name, double fallback, double *out)
+{
+	char *end;
+
+	*out = fallback;
+	if (!text)
+		return 0;
+	errno = 0;
+	*out = strtod(text, &end);
+	if (errno || end == text || *end || *out < 0 || *out > 86400) {
+		fprintf(stderr, "esfs: %s=%s: expected a number of seconds\n", name, text);
+		return -1;
+	}
+	return 0;
+}
+
+/* Splits URL[,URL...]; refuses credentials inside a URL, where ps would show them. */
+static int parse_urls(char *list, struct http_config *hc)
+{
+	for (char *save = NULL, *url = strtok_r(list, ",", &save); url; url = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(url);
+		char **grown;
+
+		while (n && url[n - 1] == '/')
+			url[--n] = '\0';
+		if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+			fprintf(stderr, "esfs: %s: expected an http:// or https:// URL\n", url);
+			return -1;
+		}
+		if (strchr(url + 8, '@')) {
+			fprintf(stderr, "esfs: credentials do not belong in the URL; use ESFS_USER/ESFS_PASSWORD or -o credentials=FILE\n");
+			return -1;
+		}
+		grown = realloc(hc->urls, sizeof(*hc->urls) * (size_t)(hc->nurls + 1));
+		if (!grown)
+			return -1;
+		hc->urls = grown;
+		hc->urls[hc->nurls++] = url;
+	}
+	if (hc->nurls == 0) {
+		fprintf(stderr, "esfs: no cluster URL given\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int load_credentials(const struct options *o, struct credentials *cred)
+{
+	char why[512];
+
+	credentials_from_env(cred);
+	if (o->credentials && credentials_from_file(o->credentials, cred, why, sizeof(why))) {
+		fprintf(stderr, "esfs: credentials: %s\n", why);
+		return -1;
+	}
+	if (cred->password && !cred->user) {
+		fprintf(stderr, "esfs: a password was given without a user\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int build_mount(struct options *o, struct credentials *cred, struct esfs_mount *m)
+{
+	double connect_timeout, timeout;
+
+	if (parse_seconds(o->connect_timeout, "connect_timeout", 3, &connect_timeout) ||
+	    parse_seconds(o->timeout, "timeout", 10, &timeout) ||
+	    parse_seconds(o->cache_ttl, "cache_ttl", 2, &m->cache_ttl))
+		return -1;
+	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred))
+		return -1;
+	m->http.connect_timeout_ms = (long)(connect_timeout * 1000);
+	m->http.timeout_ms = (long)(timeout * 1000);
+	m->http.user = cred->user;
+	m->http.password = cred->password;
+	m->http.api_key = cred->api_key;
+	m->http.cacert = o->cacert;
+	m->http.insecure = o->insecure;
+	m->read_only = o->read_only;
+	return 0;
+}
+
+/*
+ * One request before mounting, so that a wrong URL or password is said on
+ * the terminal. The mount goes on regardless: a cluster may come back.
+ */
+static void probe_cluster(const struct esfs_mount *m)
+{
+	struct client *cl = client_new(&m->http, 0);
+	struct esfs_error err = { 0 };
+	struct engine engine;
+
+	if (!cl)
+		return;
+	if (client_engine(cl, &engine, &err) == 0)
+		log_info("%s %s at %s", engine_name(engine.kind), engine.version, m->http.urls[0]);
+	else
+		log_warn("cluster not usable yet: %s (%s: %s)", errmap_errno_name(err.err), err.type,
+			 err.reason);
+	client_free(cl);
+}
+
+static void print_version(void)
+{
+	printf("esfs %s\nlibfuse %s\n%s\ncJSON %s\n", ESFS_VERSION, fuse_pkgversion(),
+	       curl_version(), cJSON_Version());
+}
+
+static int show_help(struct fuse_args *args)
+{
+	usage(args->argv[0]);
+	/* libfuse lists its own options; an empty program name stops it repeating the usage line. */
+	args->argv[0][0] = '\0';
+	fuse_opt_add_arg(args, "--help");
+	return fuse_main(args->argc, args->argv, &esfs_ops, NULL);
+}
+
+static int add_fsname(struct fuse_args *args, const char *url)
+{
+	char opt[1024];
+
+	snprintf(opt, sizeof(opt), "-osubtype=esfs,fsname=%s", url);
+	return fuse_opt_add_arg(args, opt);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = { 0 };
+	struct credentials cred = { 0 };
+	struct esfs_mount m = { 0 };
+	int rc = 1;
+
+	if (fuse_opt_parse(&args, &o, option_spec, on_option))
+		return 1;
+	if (o.show_version) {
+		print_version();
+		rc = 0;
+	} else if (o.show_help) {
+		rc = show_help(&args);
+	} else if (o.positional != 2) {
+		usage(argv[0]);
+	} else if (build_mount(&o, &cred, &m) == 0 && add_fsname(&args, m.http.urls[0]) == 0) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		log_init(1, o.debug);
+		probe_cluster(&m);
+		log_init(o.foreground, o.debug);
+		rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
+		curl_global_cleanup();
+	}
+	credentials_clear(&cred);
+	free(m.http.urls);
+	free(o.urls);
+	free(o.credentials);
+	free(o.cacert);
+	free(o.connect_timeout);
+	free(o.timeout);
+	free(o.cache_ttl);
+	fuse_opt_free_args(&args);
+	return rc;
+}

@@ -1,0 +1,124 @@
+#include "fs/render.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int render_json(struct buf *out, const cJSON *json)
+{
+	char *text = cJSON_Print(json);
+	int rc;
+
+	if (!text)
+		return -ENOMEM;
+	rc = buf_puts(out, text);
+	if (!rc)
+		rc = buf_puts(out, "\n");
+	free(text);
+	return rc;
+}
+
+int render_line(struct buf *out, const cJSON *obj, const char *member)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, member));
+
+	if (!s)
+		return -ENODATA;
+	return buf_printf(out, "%s\n", s);
+}
+
+/* obj.a.b as a number; 0 when absent, as the engines leave out counters they have not started. */
+static double number_at(const cJSON *obj, const char *a, const char *b)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, a), b);
+
+	return cJSON_IsNumber(item) ? item->valuedouble : 0;
+}
+
+static int state_is_final(const char *state)
+{
+	return state && (!strcmp(state, "SUCCESS") || !strcmp(state, "PARTIAL") ||
+			 !strcmp(state, "FAILED"));
+}
+
+/*
+ * stats.total is what the snapshot holds; stats.processed is what the engine
+ * has written so far, present only while it works. Once the snapshot is done
+ * the engine drops "processed", and every byte counts as done.
+ */
+static void snapshot_bytes(const cJSON *status, double *done, double *total)
+{
+	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(status, "stats");
+	const char *state = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(status, "state"));
+
+	*total = number_at(stats, "total", "size_in_bytes");
+	*done = state_is_final(state) ? *total : number_at(stats, "processed", "size_in_bytes");
+}
+
+int render_progress(struct buf *out, const cJSON *status)
+{
+	double shards_done = number_at(status, "shards_stats", "done");
+	double shards_total = number_at(status, "shards_stats", "total");
+	double bytes_done, bytes_total, percent;
+
+	snapshot_bytes(status, &bytes_done, &bytes_total);
+	if (bytes_total > 0)
+		percent = 100.0 * bytes_done / bytes_total;
+	else
+		percent = shards_total > 0 ? 100.0 * shards_done / shards_total : 100.0;
+	return buf_printf(out, "%.1f%% shards %.0f/%.0f bytes %.0f/%.0f\n", percent, shards_done,
+			  shards_total, bytes_done, bytes_total);
+}
+
+int render_indices(struct buf *out, const cJSON *snapshot)
+{
+	const cJSON *index;
+	int rc = 0;
+
+	cJSON_ArrayForEach(index, cJSON_GetObjectItemCaseSensitive(snapshot, "indices")) {
+		if (cJSON_IsString(index) && !rc)
+			rc = buf_printf(out, "%s\n", index->valuestring);
+	}
+	return rc;
+}
+
+/* A reason can span lines (stack traces): one failure must stay one line. */
+static int append_one_line(struct buf *out, const char *s)
+{
+	size_t start = out->len;
+	int rc = buf_puts(out, s ? s : "");
+
+	for (size_t i = start; !rc && i < out->len; i++)
+		if (out->data[i] == '\n' || out->data[i] == '\r')
+			out->data[i] = ' ';
+	return rc;
+}
+
+static int render_failure(struct buf *out, const cJSON *f)
+{
+	const cJSON *shard = cJSON_GetObjectItemCaseSensitive(f, "shard_id");
+	const char *index = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "index"));
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "status"));
+	int rc;
+
+	rc = buf_printf(out, "%s %d %s ", index ? index : "-", cJSON_IsNumber(shard) ? shard->valueint : -1,
+			status ? status : "-");
+	if (!rc)
+		rc = append_one_line(out, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "reason")));
+	if (!rc)
+		rc = buf_puts(out, "\n");
+	return rc;
+}
+
+int render_failures(struct buf *out, const cJSON *snapshot)
+{
+	const cJSON *f;
+	int rc = 0;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(snapshot, "failures")) {
+		if (!rc)
+			rc = render_failure(out, f);
+	}
+	return rc;
+}

@@ -1,0 +1,24 @@
+/*
+ * The plain files of the tree, made from the engine's JSON answers. Pure
+ * functions of their input, so that unit tests can feed them answers
+ * recorded from real engines.
+ */
+#ifndef ESFS_RENDER_H
+#define ESFS_RENDER_H
+
+#include "client/buf.h"
+
+struct cJSON;
+
+/* Pretty JSON and a final newline, as jq and editors expect. */
+int render_json(struct buf *out, const struct cJSON *json);
+/* A string member as one line; -ENODATA when absent. */
+int render_line(struct buf *out, const struct cJSON *obj, const char *member);
+/* "<percent>% shards <done>/<total> bytes <done>/<total>" from a _status snapshot. */
+int render_progress(struct buf *out, const struct cJSON *status);
+/* The snapshot's indices, one per line. */
+int render_indices(struct buf *out, const struct cJSON *snapshot);
+/* "<index> <shard> <status> <reason>" per shard failure; nothing when there are none. */
+int render_failures(struct buf *out, const struct cJSON *snapshot);
+
+#endif
