@@ -15,7 +15,8 @@ Usage: $PROG --mount DIR --repo NAME --snapshot SNAP [options]
 
   1. writes DIR/REPO/SNAP/restore.json: every index except the dot (system)
      indices, renamed to restored-<index>, without the global state;
-  2. waits until every DIR/_recovery/restored-* file shows DONE;
+  2. waits until DIR/_recovery/restored-<index> shows DONE for every index
+     in DIR/REPO/SNAP/indices (or, without that list, for every restored-*);
   3. compares the document count of each restored-<index> with <index>;
   4. deletes the restored-* copies.
 
@@ -101,6 +102,8 @@ signed() {
 if ! is_dry_run; then
 	[[ -d $mount_dir/_recovery ]] || die "$mount_dir is not an esfs mount (no _recovery directory)"
 	[[ -d $mount_dir/$repo/$snapshot ]] || die "no snapshot $mount_dir/$repo/$snapshot"
+	grep -q SUCCESS "$mount_dir/$repo/$snapshot/state" 2>/dev/null ||
+		note "warning: snapshot $snapshot is not in state SUCCESS; the restore may fail"
 	shopt -s nullglob
 	existing=("$mount_dir/_recovery/$prefix"*)
 	shopt -u nullglob
@@ -111,38 +114,64 @@ fi
 
 # --- 1. start the restore ---------------------------------------------------------
 
-esfs_write "$mount_dir/$repo/$snapshot/restore.json" "$restore_json"
+# The snapshot's index list (one per line) says which restored-* indices to
+# expect; "*,-.*" leaves out the dot (system) indices.
+snapdir=$mount_dir/$repo/$snapshot
+expected=()
+if is_dry_run; then
+	esfs_run cat "$snapdir/indices"
+elif [[ -r $snapdir/indices ]]; then
+	while IFS= read -r name || [[ -n $name ]]; do
+		if [[ -n $name && $name != .* ]]; then
+			expected+=("$prefix$name")
+		fi
+	done <"$snapdir/indices"
+	[[ ${#expected[@]} -gt 0 ]] || die "snapshot $snapshot has no non-system index to restore"
+fi
+
+esfs_write "$snapdir/restore.json" "$restore_json"
 
 # --- 2. wait for the recoveries -------------------------------------------------------
+
+# is_done FILE: the recovery file has a line saying DONE.
+is_done() { grep -q DONE "$1" 2>/dev/null; }
 
 indices=()
 if is_dry_run; then
 	esfs_run ls "$mount_dir/_recovery/"
 	esfs_run grep DONE "$mount_dir/_recovery/$prefix<index>"
-	note "dry run: the two steps above repeat every ${poll}s until every $prefix* file shows DONE (timeout ${timeout}s)"
+	note "dry run: the two steps above repeat every ${poll}s until every restored index shows DONE (timeout ${timeout}s)"
 	indices=("$prefix<index>")
 else
-	# Done when every restored-* recovery shows DONE on two polls in a row
-	# (shards still unassigned have no recovery file yet).
 	deadline=$((SECONDS + timeout))
 	stable=0
 	while :; do
-		shopt -s nullglob
-		files=("$mount_dir/_recovery/$prefix"*)
-		shopt -u nullglob
+		files=()
+		if [[ ${#expected[@]} -gt 0 ]]; then
+			for name in "${expected[@]}"; do
+				files+=("$mount_dir/_recovery/$name")
+			done
+		else
+			# No index list: whatever restored-* recoveries show up; done
+			# when all are DONE on two looks in a row (shards not yet
+			# assigned have no recovery to show).
+			shopt -s nullglob
+			files=("$mount_dir/_recovery/$prefix"*)
+			shopt -u nullglob
+		fi
 		pending=0
 		for f in ${files[@]+"${files[@]}"}; do
-			grep -q DONE "$f" 2>/dev/null || pending=$((pending + 1))
+			is_done "$f" || pending=$((pending + 1))
 		done
 		if [[ ${#files[@]} -gt 0 && $pending == 0 ]]; then
 			stable=$((stable + 1))
-			[[ $stable -lt 2 ]] || break
+			[[ ${#expected[@]} -eq 0 && $stable -lt 2 ]] || break
 		else
 			stable=0
 		fi
 		[[ $SECONDS -lt $deadline ]] ||
-			die "recoveries not done after ${timeout}s: ${#files[@]} restored indices seen, $pending not DONE (see $mount_dir/_recovery)"
-		note "waiting: ${#files[@]} restored indices seen, $pending not DONE"
+			die "recoveries not done after ${timeout}s: $pending of ${#files[@]} restored indices not DONE (see $mount_dir/_recovery)"
+		note "waiting: $pending of ${#files[@]} restored indices not DONE yet"
 		sleep "$poll"
 	done
 	for f in "${files[@]}"; do
