@@ -534,6 +534,7 @@ def test_teardown_dry_run(sandbox):
     aws = calls(r.stdout, "aws ")
     assert [c[1:3] for c in aws] == [
         ["cloudformation", "describe-stacks"],
+        ["cloudformation", "describe-stacks"],
         ["s3", "rm"],
         ["s3api", "list-object-versions"],
         ["s3api", "delete-objects"],
@@ -542,14 +543,15 @@ def test_teardown_dry_run(sandbox):
         ["s3api", "delete-bucket"],
     ]
     check_region_everywhere(aws)
-    assert aws[1][3:5] == ["s3://<SnapshotBucketName>", "--recursive"]
-    for c in aws[2:4] + aws[6:]:
+    assert flag(aws[1], "--query") == "Stacks[0].EnableTerminationProtection"
+    assert aws[2][3:5] == ["s3://<SnapshotBucketName>", "--recursive"]
+    for c in aws[3:5] + aws[7:]:
         assert flag(c, "--bucket") == "<SnapshotBucketName>"
-    assert "--no-paginate" in aws[2]
-    assert flag(aws[2], "--query") == "[Versions, DeleteMarkers][].{Key: Key, VersionId: VersionId}"
-    assert flag(aws[3], "--delete").startswith("file://")
-    assert flag(aws[4], "--stack-name") == "esfs"
-    assert aws[5][3] == "stack-delete-complete" and flag(aws[5], "--stack-name") == "esfs"
+    assert "--no-paginate" in aws[3]
+    assert flag(aws[3], "--query") == "[Versions, DeleteMarkers][].{Key: Key, VersionId: VersionId}"
+    assert flag(aws[4], "--delete").startswith("file://")
+    assert flag(aws[5], "--stack-name") == "esfs"
+    assert aws[6][3] == "stack-delete-complete" and flag(aws[6], "--stack-name") == "esfs"
 
 
 def test_teardown_dry_run_keep_bucket(sandbox):
@@ -561,6 +563,7 @@ def test_teardown_dry_run_keep_bucket(sandbox):
     assert r.returncode == 0, r.stderr
     aws = calls(r.stdout, "aws ")
     assert [c[1:4] for c in aws] == [
+        ["cloudformation", "describe-stacks", "--stack-name"],
         ["cloudformation", "describe-stacks", "--stack-name"],
         ["cloudformation", "delete-stack", "--stack-name"],
         ["cloudformation", "wait", "stack-delete-complete"],
@@ -631,6 +634,8 @@ if cmd == ["cloudformation", "describe-stacks"]:
                              "operation: Stack with id %s does not exist\n" % opt("--stack-name"))
             sys.exit(254)
         print(status)
+    elif opt("--query") == "Stacks[0].EnableTerminationProtection":
+        print(os.environ.get("FAKE_PROTECTED", "False"))
     else:
         print("DomainEndpoint\tsearch-esfs-abc.eu-west-1.es.amazonaws.com")
         print("DomainArn\tarn:aws:es:eu-west-1:123456789012:domain/esfs")
@@ -736,6 +741,7 @@ def test_offline_teardown_empties_every_version(fake_aws):
     got = fake_aws.calls()
     assert [c[:2] for c in got] == [
         ["cloudformation", "describe-stacks"],
+        ["cloudformation", "describe-stacks"],
         ["s3", "rm"],
         ["s3api", "list-object-versions"],
         ["s3api", "delete-objects"],
@@ -746,7 +752,8 @@ def test_offline_teardown_empties_every_version(fake_aws):
         ["cloudformation", "wait"],
         ["s3api", "delete-bucket"],
     ]
-    assert got[1][2] == "s3://esfs-snapshotbucket-1a2b3c"
+    assert got[2][2] == "s3://esfs-snapshotbucket-1a2b3c"
+    assert flag(got[-1], "--bucket") == "esfs-snapshotbucket-1a2b3c"
     deleted = [json.loads(line) for line in (fake_aws.state / "deleted.jsonl").read_text().splitlines()]
     assert deleted == [
         {
@@ -758,6 +765,14 @@ def test_offline_teardown_empties_every_version(fake_aws):
         }
         for n in range(2)
     ]
+
+
+def test_offline_teardown_stops_on_termination_protection(fake_aws):
+    r = fake_aws.run(TEARDOWN, "--stack", "esfs", "--region", REGION, "--yes", FAKE_PROTECTED="True")
+    assert r.returncode == 1
+    assert "termination protection" in r.stderr
+    # Nothing deleted, the bucket untouched.
+    assert [c[:2] for c in fake_aws.calls()] == [["cloudformation", "describe-stacks"]] * 2
 
 
 FAKE_AWSCURL = r'''#!/usr/bin/python3

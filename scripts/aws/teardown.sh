@@ -66,6 +66,14 @@ read_stack_outputs "$stack" "$region"
 bucket=$OUT_SnapshotBucketName
 endpoint=$OUT_DomainEndpoint
 
+# Termination protection would stop delete-stack after the bucket is
+# emptied: check it before touching anything.
+protected=$(run_aws cloudformation describe-stacks --stack-name "$stack" --region "$region" \
+	--query 'Stacks[0].EnableTerminationProtection' --output text)
+if [[ $protected == True || $protected == true ]]; then
+	die "stack $stack has termination protection; disable it first: aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name $stack --region $region"
+fi
+
 if ! is_dry_run && [[ $assume_yes == 0 && -t 0 ]]; then
 	printf 'Delete stack %s in %s, domain %s%s? Type the stack name: ' "$stack" "$region" "$endpoint" \
 		"$([[ $keep_bucket == 1 ]] || printf ' and bucket %s' "$bucket")" >&4
