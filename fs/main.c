@@ -213,12 +213,16 @@ static int show_help(struct fuse_args *args)
 	return fuse_main(args->argc, args->argv, &esfs_ops, NULL);
 }
 
-static int add_fsname(struct fuse_args *args, const char *url)
+/*
+ * Defaults go first so that the user's own -o options, later on the line,
+ * win. max_threads is set because libfuse 3.14 warns about its own default.
+ */
+static int add_default_options(struct fuse_args *args, const char *url)
 {
 	char opt[1024];
 
-	snprintf(opt, sizeof(opt), "-osubtype=esfs,fsname=%s", url);
-	return fuse_opt_add_arg(args, opt);
+	snprintf(opt, sizeof(opt), "-osubtype=esfs,fsname=%s,max_threads=16", url);
+	return fuse_opt_insert_arg(args, 1, opt);
 }
 
 int main(int argc, char **argv)
@@ -238,7 +242,7 @@ int main(int argc, char **argv)
 		rc = show_help(&args);
 	} else if (o.positional != 2) {
 		usage(argv[0]);
-	} else if (build_mount(&o, &cred, &m) == 0 && add_fsname(&args, m.http.urls[0]) == 0) {
+	} else if (build_mount(&o, &cred, &m) == 0 && add_default_options(&args, m.http.urls[0]) == 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		log_init(1, o.debug);
 		probe_cluster(&m);

@@ -5,18 +5,78 @@
 #include <stdlib.h>
 #include <string.h>
 
-int render_json(struct buf *out, const cJSON *json)
+static int put_indent(struct buf *out, int depth)
 {
-	char *text = cJSON_Print(json);
+	int rc = 0;
+
+	for (int i = 0; i < depth && !rc; i++)
+		rc = buf_puts(out, "  ");
+	return rc;
+}
+
+/* Scalars as cJSON writes them, compactly. */
+static int put_scalar(struct buf *out, const cJSON *item)
+{
+	char *text = cJSON_PrintUnformatted(item);
 	int rc;
 
 	if (!text)
 		return -ENOMEM;
 	rc = buf_puts(out, text);
-	if (!rc)
-		rc = buf_puts(out, "\n");
 	free(text);
 	return rc;
+}
+
+static int put_key(struct buf *out, const char *key)
+{
+	cJSON *s = cJSON_CreateString(key);
+	int rc = s ? put_scalar(out, s) : -ENOMEM;
+
+	cJSON_Delete(s);
+	return rc ? rc : buf_puts(out, ": ");
+}
+
+static int put_value(struct buf *out, const cJSON *item, int depth);
+
+static int put_container(struct buf *out, const cJSON *item, int depth)
+{
+	int is_object = cJSON_IsObject(item);
+	const cJSON *child;
+	int rc;
+
+	if (!item->child)
+		return buf_puts(out, is_object ? "{}" : "[]");
+	rc = buf_puts(out, is_object ? "{\n" : "[\n");
+	for (child = item->child; child && !rc; child = child->next) {
+		rc = put_indent(out, depth + 1);
+		if (!rc && is_object)
+			rc = put_key(out, child->string ? child->string : "");
+		if (!rc)
+			rc = put_value(out, child, depth + 1);
+		if (!rc)
+			rc = buf_puts(out, child->next ? ",\n" : "\n");
+	}
+	if (!rc)
+		rc = put_indent(out, depth);
+	return rc ? rc : buf_puts(out, is_object ? "}" : "]");
+}
+
+static int put_value(struct buf *out, const cJSON *item, int depth)
+{
+	if (cJSON_IsObject(item) || cJSON_IsArray(item))
+		return put_container(out, item, depth);
+	return put_scalar(out, item);
+}
+
+/* Two-space indentation, as the engines' own ?pretty and jq write it. */
+int render_json(struct buf *out, const cJSON *json)
+{
+	int rc;
+
+	if (!json)
+		return -ENODATA;
+	rc = put_value(out, json, 0);
+	return rc ? rc : buf_puts(out, "\n");
 }
 
 int render_line(struct buf *out, const cJSON *obj, const char *member)
