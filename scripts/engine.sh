@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# engine.sh - fetch, start and stop real single-node OpenSearch / Elasticsearch
+# engines on loopback, for the esfs tests and demo.
+#
+#   scripts/engine.sh fetch KIND            download (mvn, Maven Central) + unpack
+#   scripts/engine.sh start KIND PORT       start on 127.0.0.1:PORT, print URL
+#   scripts/engine.sh stop  KIND PORT [--wipe]
+#   scripts/engine.sh pid   KIND PORT       print the engine pid
+#   scripts/engine.sh url   KIND PORT       print http://127.0.0.1:PORT
+#   scripts/engine.sh dir   KIND PORT       print the instance folder
+#   scripts/engine.sh repo  KIND PORT       print the path.repo folder
+#   scripts/engine.sh versions              newest versions per major on Maven Central
+#
+# KIND: opensearch (2.x), opensearch3 (3.x), elasticsearch (8.x),
+#       elasticsearch9 (9.x; not published as integ-test-zip, see below).
+#
+# Layout under ${ESFS_ENGINE_ROOT:-/var/tmp/esfs-engines}:
+#   downloads/                 zips copied out of the local Maven repository
+#   dist/<name>-<version>/     unpacked distributions (read-only, never modified)
+#   KIND-PORT/{config,data,logs,tmp,repo,pid}   one folder per instance
+#
+# HTTP listens on 127.0.0.1:PORT, transport on 127.0.0.1:PORT+10000
+# (override: ESFS_ENGINE_TRANSPORT_PORT).
+#
+# Engines refuse to run as root, so they run as the system user esfs-engine.
+set -euo pipefail
+
+# Pinned versions. Chosen on 2026-11-21 as the newest release of each major
+# line listed in Maven Central's maven-metadata.xml for the integ-test-zip
+# artifacts (`scripts/engine.sh versions` shows it again):
+#   org.opensearch.distribution.integ-test-zip:opensearch        2.x -> 2.19.6, 3.x -> 3.6.0
+#   org.elasticsearch.distribution.integ-test-zip:elasticsearch  8.x -> 8.19.21, 9.x -> none
+# Elastic has not published any 9.x integ-test-zip to Maven Central, so
+# elasticsearch9 has no default; set ESFS_ELASTICSEARCH9_VERSION if one appears.
+: "${ESFS_OPENSEARCH_VERSION:=2.19.6}"
+: "${ESFS_OPENSEARCH3_VERSION:=3.6.0}"
+: "${ESFS_ELASTICSEARCH_VERSION:=8.19.21}"
+: "${ESFS_ELASTICSEARCH9_VERSION:=}"
+
+: "${ESFS_ENGINE_ROOT:=/var/tmp/esfs-engines}"
+: "${ESFS_ENGINE_USER:=esfs-engine}"
+: "${ESFS_ENGINE_HEAP:=512m}"
+: "${ESFS_ENGINE_TIMEOUT:=180}"          # seconds to wait for yellow
+: "${ESFS_ENGINE_STOP_TIMEOUT:=60}"      # seconds between SIGTERM and SIGKILL
+
+OS_GROUP=org.opensearch.distribution.integ-test-zip
+ES_GROUP=org.elasticsearch.distribution.integ-test-zip
+DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
+
+die() { echo "engine.sh: $*" >&2; exit 1; }
+log() { echo "engine.sh: $*" >&2; }
+
+usage() {
+	sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p' >&2
+	exit 2
+}
+
+# ---------------------------------------------------------------- helpers
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || die "must run as root (creates user $ESFS_ENGINE_USER, runs engines as it)"
+}
+
+apt_install() {
+	log "installing $*"
+	if [ -z "${ESFS_APT_UPDATED:-}" ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
+		ESFS_APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
+ensure_tools() {
+	local missing=() t
+	for t in unzip curl; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+	if [ "${#missing[@]}" -gt 0 ]; then
+		apt_install "${missing[@]}"
+	fi
+}
+
+ensure_mvn() {
+	command -v mvn >/dev/null 2>&1 && return 0
+	apt_install maven
+}
+
+ensure_user() {
+	id -u "$ESFS_ENGINE_USER" >/dev/null 2>&1 && return 0
+	log "creating system user $ESFS_ENGINE_USER"
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin "$ESFS_ENGINE_USER"
+}
+
+# kind_info KIND -> sets NAME GROUP VERSION JMIN JPREF FLAVOR
+kind_info() {
+	case "$1" in
+	opensearch)
+		NAME=opensearch GROUP=$OS_GROUP VERSION=$ESFS_OPENSEARCH_VERSION
+		JMIN=11 JPREF=17 FLAVOR=os ;;
+	opensearch3)
+		NAME=opensearch GROUP=$OS_GROUP VERSION=$ESFS_OPENSEARCH3_VERSION
+		JMIN=21 JPREF=21 FLAVOR=os ;;
+	elasticsearch)
+		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH_VERSION
+		JMIN=17 JPREF=17 FLAVOR=es ;;
+	elasticsearch9)
+		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH9_VERSION
+		JMIN=21 JPREF=21 FLAVOR=es
+		[ -n "$VERSION" ] || die "no Elasticsearch 9.x integ-test-zip is published on Maven Central; set ESFS_ELASTICSEARCH9_VERSION to try one" ;;
+	*) die "unknown KIND '$1' (opensearch, opensearch3, elasticsearch, elasticsearch9)" ;;
+	esac
+	DIST="$ESFS_ENGINE_ROOT/dist/$NAME-$VERSION"
+}
+
+# java_major JAVA_HOME -> prints the feature version (17, 21, 25, ...)
+java_major() {
+	local v=""
+	if [ -r "$1/release" ]; then
+		v=$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$1/release")
+	fi
+	if [ -z "$v" ]; then
+		v=$("$1/bin/java" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1)
+	fi
+	v=${v#1.}
+	echo "${v%%[.+-]*}"
+}
+
+# find_jdk MIN PREF -> prints a JAVA_HOME: $ESFS_JAVA_HOME if set, else the
+# JDK of major PREF, else the lowest major >= MIN under /usr/lib/jvm.
+find_jdk() {
+	local min=$1 pref=$2 d m best="" bestm=999
+	if [ -n "${ESFS_JAVA_HOME:-}" ]; then
+		echo "$ESFS_JAVA_HOME"; return 0
+	fi
+	for d in /usr/lib/jvm/*; do
+		[ -L "$d" ] && continue
+		[ -x "$d/bin/java" ] || continue
+		m=$(java_major "$d")
+		[ -n "$m" ] || continue
+		if [ "$m" -eq "$pref" ]; then echo "$d"; return 0; fi
+		if [ "$m" -ge "$min" ] && [ "$m" -lt "$bestm" ]; then best=$d bestm=$m; fi
+	done
+	[ -n "$best" ] && { echo "$best"; return 0; }
+	return 1
+}
+
+ensure_jdk() {
+	local j
+	if j=$(find_jdk "$JMIN" "$JPREF"); then echo "$j"; return 0; fi
+	if [ "$JMIN" -le 17 ]; then
+		apt_install openjdk-17-jdk-headless
+		j=$(find_jdk "$JMIN" "$JPREF") && { echo "$j"; return 0; }
+	fi
+	die "no JDK >= $JMIN found under /usr/lib/jvm (set ESFS_JAVA_HOME)"
+}
+
+# ---------------------------------------------------------------- fetch
+
+cmd_fetch() {
+	[ $# -eq 1 ] || usage
+	kind_info "$1"
+	if [ -x "$DIST/bin/$NAME" ]; then
+		log "$NAME $VERSION already in $DIST"
+		return 0
+	fi
+	need_root
+	ensure_tools
+	ensure_mvn
+	ensure_jdk >/dev/null   # mvn itself needs a JDK
+	local dl="$ESFS_ENGINE_ROOT/downloads" zip
+	zip="$dl/$NAME-$VERSION.zip"
+	mkdir -p "$dl" "$ESFS_ENGINE_ROOT/dist"
+	# one fetch at a time (several sessions may share ESFS_ENGINE_ROOT)
+	exec 9>"$ESFS_ENGINE_ROOT/.fetch.lock"
+	flock 9
+	if [ -x "$DIST/bin/$NAME" ]; then
+		exec 9>&-
+		return 0
+	fi
+	if [ ! -s "$zip" ]; then
+		log "fetching $GROUP:$NAME:$VERSION:zip from Maven Central"
+		# run from an empty folder so no stray pom.xml is picked up
+		if ! (cd "$dl" && mvn -B -q -Dstyle.color=never "$DEP_PLUGIN:copy" \
+			-Dartifact="$GROUP:$NAME:$VERSION:zip" \
+			-DoutputDirectory="$dl" -Dmdep.overWriteReleases=true) >"$dl/mvn.log" 2>&1; then
+			cat "$dl/mvn.log" >&2
+			die "mvn could not fetch $GROUP:$NAME:$VERSION:zip"
+		fi
+	fi
+	local tmp="$ESFS_ENGINE_ROOT/dist/.unpack.$$"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	unzip -q "$zip" -d "$tmp"
+	[ -d "$tmp/$NAME-$VERSION" ] || die "unexpected layout in $zip"
+	rm -rf "$DIST"
+	mv "$tmp/$NAME-$VERSION" "$DIST"
+	rm -rf "$tmp"
+	chmod -R a+rX "$DIST"
+	log "unpacked $NAME $VERSION into $DIST"
+	exec 9>&-
+}
+
+# ---------------------------------------------------------------- versions
+
+cmd_versions() {
+	ensure_mvn
+	local ga g a meta tmp
+	tmp=$(mktemp -d)
+	for ga in "$OS_GROUP:opensearch" "$ES_GROUP:elasticsearch"; do
+		g=${ga%%:*} a=${ga#*:}
+		# LATEST makes Maven download (and cache) maven-metadata.xml
+		if ! (cd "$tmp" && mvn -B -q -U -Dstyle.color=never "$DEP_PLUGIN:get" \
+			-Dtransitive=false -Dartifact="$ga:LATEST:pom") >"$tmp/mvn.log" 2>&1; then
+			cat "$tmp/mvn.log" >&2
+			die "mvn could not resolve $ga"
+		fi
+		meta="$HOME/.m2/repository/${g//.//}/$a/maven-metadata-central.xml"
+		[ -r "$meta" ] || die "no $meta"
+		echo "$ga newest per major:"
+		sed -n 's/.*<version>\([0-9.]*\)<\/version>.*/\1/p' "$meta" | sort -V |
+			awk -F. '{last[$1]=$0} END {for (m in last) print "  " m ".x -> " last[m]}' | sort -V
+	done
+	rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------- instances
+
+instance() {
+	[ $# -ge 2 ] || usage
+	kind_info "$1"
+	PORT=$2
+	if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65435 ]; then
+		die "bad PORT '$PORT'"
+	fi
+	KIND=$1
+	INST="$ESFS_ENGINE_ROOT/$KIND-$PORT"
+	PIDFILE="$INST/pid"
+	URL="http://127.0.0.1:$PORT"
+	# transport (node-to-node) port: PORT+10000, away from the 92xx/93xx
+	# ports people give to HTTP and below the ephemeral range.
+	if [ -n "${ESFS_ENGINE_TRANSPORT_PORT:-}" ]; then
+		TPORT=$ESFS_ENGINE_TRANSPORT_PORT
+	elif [ "$PORT" -le 55535 ]; then
+		TPORT=$((PORT + 10000))
+	else
+		TPORT=$((PORT - 10000))
+	fi
+}
+
+# port_busy PORT: something accepts connections on 127.0.0.1:PORT
+port_busy() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+running_pid() {
+	local p
+	[ -r "$PIDFILE" ] || return 1
+	p=$(tr -dc '0-9' <"$PIDFILE")
+	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+	echo "$p"
+}
+
+healthy() {
+	curl -fsS -o /dev/null --max-time 5 \
+		"$URL/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
+}
+
+# write_config: per-instance copy of the dist config, then our settings.
+write_config() {
+	local conf="$INST/config" yml jvm tport=$TPORT
+	if [ ! -f "$INST/.dist" ] || [ "$(cat "$INST/.dist")" != "$DIST" ]; then
+		if [ -d "$INST/data" ] && [ -f "$INST/.dist" ]; then
+			die "$INST was made by $(cat "$INST/.dist"), not $DIST; stop with --wipe first"
+		fi
+		rm -rf "$conf"
+		cp -a "$DIST/config" "$conf"
+		echo "$DIST" >"$INST/.dist"
+	fi
+	yml="$conf/$NAME.yml"
+	cat >"$yml" <<EOF
+# written by scripts/engine.sh; edits are overwritten on each start
+cluster.name: esfs-$KIND-$PORT
+node.name: esfs-$KIND-$PORT
+network.host: 127.0.0.1
+http.port: $PORT
+transport.port: $tport
+discovery.type: single-node
+path.data: $INST/data
+path.logs: $INST/logs
+path.repo: ["$INST/repo"]
+cluster.routing.allocation.disk.threshold_enabled: false
+EOF
+	if [ "$FLAVOR" = es ] && [ -d "$DIST/modules/x-pack-security" ]; then
+		cat >>"$yml" <<EOF
+xpack.security.enabled: false
+EOF
+	fi
+	if [ "$FLAVOR" = es ] && [ -d "$DIST/modules/ingest-geoip" ]; then
+		echo "ingest.geoip.downloader.enabled: false" >>"$yml"
+	fi
+	# jvm.options of the dist: drop heap, heap dump and gc log lines (they use
+	# paths relative to the dist, which the engine user may not write).
+	jvm="$conf/jvm.options"
+	grep -vE '^[0-9-]*:?-(Xms|Xmx|Xlog|Xloggc|XX:\+HeapDumpOnOutOfMemoryError|XX:HeapDumpPath|XX:ErrorFile|XX:\+PrintGC|XX:\+PrintTenuring|XX:\+UseGCLogFileRotation|XX:NumberOfGCLogFiles|XX:GCLogFileSize)' \
+		"$DIST/config/jvm.options" >"$jvm"
+	mkdir -p "$conf/jvm.options.d"
+	cat >"$conf/jvm.options.d/esfs.options" <<EOF
+# written by scripts/engine.sh: small heap, fast start-up for a test node
+-Xms$ESFS_ENGINE_HEAP
+-Xmx$ESFS_ENGINE_HEAP
+-XX:ErrorFile=$INST/logs/hs_err_pid%p.log
+-XX:-UsePerfData
+-XX:TieredStopAtLevel=1
+-XX:+UseSerialGC
+-XX:-AlwaysPreTouch
+${ESFS_ENGINE_JVM_OPTS:-}
+EOF
+	# C1 only, serial GC, no heap pre-touch: measured on 2 cores, OpenSearch
+	# starts in ~4.8s instead of ~6.5s, Elasticsearch in ~7.5s instead of ~11s.
+	# ESFS_ENGINE_JVM_OPTS (one option per line) is appended last and wins.
+	sed -i '/-XX:+UseG1GC/d; /-XX:G1ReservePercent/d; /-XX:InitiatingHeapOccupancyPercent/d' "$jvm"
+}
+
+cmd_start() {
+	[ $# -eq 2 ] || usage
+	instance "$@"
+	need_root
+	local p
+	if p=$(running_pid); then
+		if healthy 30s; then
+			log "$KIND already running on $URL (pid $p)"
+			echo "$URL"
+			return 0
+		fi
+		die "$KIND-$PORT has pid $p but $URL is not healthy; stop it first"
+	fi
+	port_busy "$PORT" && die "something else already listens on 127.0.0.1:$PORT"
+	port_busy "$TPORT" && die "transport port 127.0.0.1:$TPORT is taken (set ESFS_ENGINE_TRANSPORT_PORT)"
+	cmd_fetch "$KIND"
+	ensure_tools
+	ensure_user
+	local jdk
+	jdk=$(ensure_jdk)
+	case "$ESFS_ENGINE_ROOT" in /*) ;; *) die "ESFS_ENGINE_ROOT must be absolute" ;; esac
+	mkdir -p "$INST"/{data,logs,tmp,repo}
+	write_config
+	chown -R "$ESFS_ENGINE_USER:$ESFS_ENGINE_USER" "$INST"
+	chmod 0755 "$INST"
+	chmod 2775 "$INST/repo"
+	runuser -u "$ESFS_ENGINE_USER" -- test -w "$INST/repo" ||
+		die "$ESFS_ENGINE_USER cannot write $INST/repo (is a parent folder closed?)"
+	rm -f "$PIDFILE"
+
+	local t0 envs=()
+	t0=$(date +%s.%N)
+	if [ "$FLAVOR" = os ]; then
+		envs=(OPENSEARCH_JAVA_HOME="$jdk" OPENSEARCH_PATH_CONF="$INST/config"
+			OPENSEARCH_TMPDIR="$INST/tmp")
+	else
+		envs=(ES_JAVA_HOME="$jdk" ES_PATH_CONF="$INST/config" ES_TMPDIR="$INST/tmp")
+	fi
+	log "starting $NAME $VERSION on $URL (java $(java_major "$jdk") from $jdk)"
+	# -d: the launcher daemonizes the engine and -p makes it write its pid.
+	if ! (cd "$INST" && runuser -u "$ESFS_ENGINE_USER" -- env -i PATH=/usr/bin:/bin \
+		HOME="$INST" "${envs[@]}" "$DIST/bin/$NAME" -d -p "$PIDFILE" \
+		</dev/null >>"$INST/logs/launcher.log" 2>&1); then
+		fail_start "launcher failed"
+	fi
+	local deadline=$((SECONDS + ESFS_ENGINE_TIMEOUT))
+	while :; do
+		if healthy 1s; then break; fi
+		if [ -s "$PIDFILE" ] && ! running_pid >/dev/null; then
+			fail_start "engine exited"
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || fail_start "not yellow after ${ESFS_ENGINE_TIMEOUT}s"
+		sleep 0.25
+	done
+	log "$KIND up on $URL (pid $(running_pid || echo '?')) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s; path.repo=$INST/repo"
+	echo "$URL"
+}
+
+fail_start() {
+	log "start of $KIND on $URL failed: $1"
+	local f
+	for f in "$INST/logs/launcher.log" "$INST/logs/esfs-$KIND-$PORT.log"; do
+		[ -s "$f" ] || continue
+		echo "----- tail $f" >&2
+		tail -n 40 "$f" >&2
+	done
+	exit 1
+}
+
+cmd_stop() {
+	local wipe=0 args=() a
+	for a in "$@"; do
+		case "$a" in --wipe) wipe=1 ;; *) args+=("$a") ;; esac
+	done
+	[ "${#args[@]}" -eq 2 ] || usage
+	instance "${args[@]}"
+	local p n
+	if p=$(running_pid); then
+		kill -TERM "$p"
+		n=0
+		while kill -0 "$p" 2>/dev/null; do
+			if [ "$n" -ge $((ESFS_ENGINE_STOP_TIMEOUT * 4)) ]; then
+				log "pid $p still alive after ${ESFS_ENGINE_STOP_TIMEOUT}s, SIGKILL"
+				kill -KILL "$p" 2>/dev/null || true
+				break
+			fi
+			sleep 0.25
+			n=$((n + 1))
+		done
+		log "stopped $KIND-$PORT (pid $p)"
+	else
+		log "$KIND-$PORT is not running"
+	fi
+	rm -f "$PIDFILE"
+	if [ "$wipe" -eq 1 ]; then
+		rm -rf "$INST"
+		log "wiped $INST"
+	fi
+}
+
+cmd_pid() {
+	[ $# -eq 2 ] || usage
+	instance "$@"
+	running_pid || die "$KIND-$PORT is not running"
+}
+
+main() {
+	[ $# -ge 1 ] || usage
+	local cmd=$1
+	shift
+	case "$cmd" in
+	fetch) cmd_fetch "$@" ;;
+	start) cmd_start "$@" ;;
+	stop) cmd_stop "$@" ;;
+	pid) cmd_pid "$@" ;;
+	url) [ $# -eq 2 ] || usage; instance "$@"; echo "$URL" ;;
+	dir) [ $# -eq 2 ] || usage; instance "$@"; echo "$INST" ;;
+	repo) [ $# -eq 2 ] || usage; instance "$@"; echo "$INST/repo" ;;
+	versions) cmd_versions ;;
+	-h | --help | help) usage ;;
+	*) usage ;;
+	esac
+}
+
+main "$@"
