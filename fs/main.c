@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/aws_sign.h"
 #include "client/client.h"
 #include "client/credentials.h"
 #include "client/log.h"
@@ -24,6 +25,9 @@ struct options {
 	char *connect_timeout;
 	char *timeout;
 	char *cache_ttl;
+	char *aws_region;
+	char *aws_service;
+	int aws_sigv4;
 	int insecure;
 	int read_only;
 	int foreground;
@@ -31,6 +35,7 @@ struct options {
 	int show_help;
 	int show_version;
 	int positional;
+	struct aws_signer *aws_signer;
 };
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_FOREGROUND, KEY_DEBUG };
@@ -43,6 +48,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("timeout=%s", timeout),
 	OPT("cache_ttl=%s", cache_ttl),
 	OPT("insecure", insecure),
+	OPT("aws_sigv4", aws_sigv4),
+	OPT("aws_region=%s", aws_region),
+	OPT("aws_service=%s", aws_service),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -66,7 +74,12 @@ static void usage(const char *prog)
 	       "    -o connect_timeout=S   seconds to wait for a connection (default 3)\n"
 	       "    -o timeout=S           seconds a request may take in all (default 10)\n"
 	       "    -o cache_ttl=S         seconds an answer is reused (default 2; 0 disables)\n"
-	       "    -o ro                  refuse every change\n\n"
+	       "    -o ro                  refuse every change\n"
+	       "    -o aws_sigv4           sign requests for Amazon OpenSearch Service with the\n"
+	       "                           AWS credential chain (environment, ~/.aws, container,\n"
+	       "                           instance metadata)\n"
+	       "    -o aws_region=R        the domain's region (default: from the endpoint name)\n"
+	       "    -o aws_service=S       es (default) or aoss\n\n"
 	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
 	       "credentials file; never from the command line.\n\n",
 	       prog);
@@ -157,6 +170,30 @@ static int load_credentials(const struct options *o, struct credentials *cred)
 	return 0;
 }
 
+/* Basic auth and API keys would send a second Authorization header beside SigV4's. */
+static int setup_aws_signer(struct options *o, const struct credentials *cred, struct esfs_mount *m)
+{
+	char why[1024];
+
+	if (!o->aws_sigv4) {
+		if (!o->aws_region && !o->aws_service)
+			return 0;
+		fprintf(stderr, "esfs: aws_region and aws_service go with -o aws_sigv4\n");
+		return -1;
+	}
+	if (cred->user || cred->api_key) {
+		fprintf(stderr, "esfs: aws_sigv4 signs with AWS credentials; unset ESFS_USER/ESFS_API_KEY or drop them from the credentials file\n");
+		return -1;
+	}
+	o->aws_signer = aws_signer_new(m->http.urls[0], o->aws_region, o->aws_service, why, sizeof(why));
+	if (!o->aws_signer) {
+		fprintf(stderr, "esfs: aws_sigv4: %s\n", why);
+		return -1;
+	}
+	m->http.signer = aws_signer_hook(o->aws_signer);
+	return 0;
+}
+
 static int build_mount(struct options *o, struct credentials *cred, struct esfs_mount *m)
 {
 	double connect_timeout, timeout;
@@ -165,7 +202,8 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	    parse_seconds(o->timeout, "timeout", 10, &timeout) ||
 	    parse_seconds(o->cache_ttl, "cache_ttl", 2, &m->cache_ttl))
 		return -1;
-	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred))
+	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
+	    setup_aws_signer(o, cred, m))
 		return -1;
 	m->http.connect_timeout_ms = (long)(connect_timeout * 1000);
 	m->http.timeout_ms = (long)(timeout * 1000);
@@ -258,6 +296,9 @@ int main(int argc, char **argv)
 	free(o.connect_timeout);
 	free(o.timeout);
 	free(o.cache_ttl);
+	aws_signer_free(o.aws_signer);
+	free(o.aws_region);
+	free(o.aws_service);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -1,0 +1,65 @@
+"""pytest fixtures: the real engines of the test ground, and esfs mounts on them.
+
+ESFS_TEST_ENGINES picks the engines (default "opensearch,elasticsearch");
+ESFS_BIN picks the esfs binary (the sanitizer build in the ASan run).
+"""
+import os
+import uuid
+
+import pytest
+
+from esfs_harness import ENGINE_PORTS, Engine, Mount
+
+
+def engine_kinds():
+    wanted = os.environ.get("ESFS_TEST_ENGINES", "opensearch,elasticsearch")
+    return [k for k in wanted.split(",") if k]
+
+
+_engines = {}
+
+
+def _engine(kind):
+    if kind not in _engines:
+        _engines[kind] = Engine(kind, ENGINE_PORTS[kind]).start()
+    return _engines[kind]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("ESFS_KEEP_ENGINES"):
+        return
+    for engine in _engines.values():
+        engine.stop()
+
+
+@pytest.fixture(scope="session", params=engine_kinds())
+def engine(request):
+    return _engine(request.param)
+
+
+@pytest.fixture
+def unique():
+    """A fresh lowercase name, so tests never see each other's repositories."""
+    return lambda prefix="t": f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def repo(engine, unique):
+    name = engine.make_repo(unique("repo"))
+    yield name
+    engine.delete_repo(name)
+
+
+@pytest.fixture
+def mount(engine):
+    """A mount factory: mount(options...) mounts esfs on the engine; unmounted after the test."""
+    mounts = []
+
+    def make(*options, urls=None, env=None):
+        m = Mount(urls or engine.url, options, env=env).start()
+        mounts.append(m)
+        return m
+
+    yield make
+    for m in mounts:
+        assert m.stop() == 0, m.output()

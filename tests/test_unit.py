@@ -1,0 +1,34 @@
+"""The C unit tests (tests/unit/), one pytest case per unit case.
+
+ESFS_BUILD names the build folder whose binaries run (the sanitizer build in the ASan run).
+"""
+import glob
+import os
+import subprocess
+
+import pytest
+
+from esfs_harness import ROOT
+
+BUILD = os.environ.get("ESFS_BUILD", os.path.join(ROOT, "build"))
+
+
+def unit_cases():
+    binaries = sorted(p for p in glob.glob(os.path.join(BUILD, "tests", "unit", "test_*"))
+                      if os.path.isfile(p) and os.access(p, os.X_OK))
+    if not binaries:
+        raise RuntimeError(f"no unit test binaries under {BUILD}: build first")
+    for binary in binaries:
+        names = subprocess.run([binary, "--list"], capture_output=True, text=True,
+                               check=True).stdout.split()
+        for name in names:
+            yield pytest.param(binary, name, id=f"{os.path.basename(binary)}::{name}")
+
+
+@pytest.mark.parametrize("binary,case", list(unit_cases()))
+def test_unit(binary, case):
+    env = dict(os.environ, ESFS_TEST_DATA=os.path.join(ROOT, "tests", "data"),
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    proc = subprocess.run([binary, case], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"PASS {case}" in proc.stdout

@@ -1,0 +1,90 @@
+#include <errno.h>
+
+#include "fs/path.h"
+#include "unit.h"
+
+static struct node parsed(const char *path, int want_rc)
+{
+	struct node n;
+
+	CHECK_INT(path_parse(path, &n), want_rc);
+	return n;
+}
+
+static void esfs_own_entries(void)
+{
+	CHECK_INT(parsed("/", 0).kind, NODE_ROOT);
+	CHECK_INT(parsed("/_cluster", 0).kind, NODE_CLUSTER_DIR);
+	CHECK_INT(parsed("/_cluster/health", 0).kind, NODE_CLUSTER_HEALTH);
+	CHECK_INT(parsed("/_cluster/info.json", 0).kind, NODE_CLUSTER_INFO);
+	CHECK_INT(parsed("/_esfs/stats", 0).kind, NODE_ESFS_STATS);
+	CHECK_INT(parsed("/_esfs/errors", 0).kind, NODE_ESFS_ERRORS);
+	parsed("/_nope", -ENOENT);
+	parsed("/_cluster/nope", -ENOENT);
+	parsed("/_cluster/health/x", -ENOENT);
+}
+
+static void repositories_and_snapshots(void)
+{
+	struct node n = parsed("/backups", 0);
+
+	CHECK_INT(n.kind, NODE_REPO_DIR);
+	CHECK_STR(n.repo, "backups");
+	n = parsed("/backups/_settings.json", 0);
+	CHECK_INT(n.kind, NODE_REPO_SETTINGS);
+	n = parsed("/backups/nightly-1", 0);
+	CHECK_INT(n.kind, NODE_SNAP_DIR);
+	CHECK_STR(n.snap, "nightly-1");
+	n = parsed("/backups/nightly-1/info.json", 0);
+	CHECK_INT(n.kind, NODE_SNAP_INFO);
+	CHECK(node_in_snapshot(n.kind));
+	CHECK_INT(parsed("/b/s/state", 0).kind, NODE_SNAP_STATE);
+	CHECK_INT(parsed("/b/s/failures", 0).kind, NODE_SNAP_FAILURES);
+	parsed("/b/_nope", -ENOENT);
+	parsed("/b/s/nope", -ENOENT);
+	parsed("/b/s/state/deeper", -ENOENT);
+}
+
+static void odd_names_stay_whole(void)
+{
+	struct node n = parsed("/a%2fb/x?y#z %3f", 0);
+
+	CHECK_STR(n.repo, "a%2fb");
+	CHECK_STR(n.snap, "x?y#z %3f");
+}
+
+static void overlong_names(void)
+{
+	char path[600] = "/";
+
+	memset(path + 1, 'a', 300);
+	path[301] = '\0';
+	parsed(path, -ENAMETOOLONG);
+	memset(path + 1, 'a', 255);
+	path[256] = '\0';
+	CHECK_INT(parsed(path, 0).kind, NODE_REPO_DIR);
+}
+
+static void fixed_entries_are_listed(void)
+{
+	int n = 0;
+
+	for (const struct fixed_entry *e = node_fixed_entries(NODE_SNAP_DIR); e->name; e++)
+		n++;
+	CHECK_INT(n, 6);
+	CHECK(node_fixed_entries(NODE_SNAP_STATE)->name == NULL);
+}
+
+static const struct unit_case cases[] = {
+	{ "esfs_own_entries", esfs_own_entries },
+	{ "repositories_and_snapshots", repositories_and_snapshots },
+	{ "odd_names_stay_whole", odd_names_stay_whole },
+	{ "overlong_names", overlong_names },
+	{ "fixed_entries_are_listed", fixed_entries_are_listed },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return unit_main(argc, argv, cases);
+}
