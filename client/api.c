@@ -47,9 +47,111 @@ static int get_target(struct client *cl, char *target, struct cached **out, stru
 	return rc;
 }
 
+#define LOCAL_NODE_TARGET \
+	"/_nodes/_local?filter_path=cluster_name,nodes.*.name,nodes.*.version," \
+	"nodes.*.build_flavor,nodes.*.build_type,nodes.*.build_hash"
+
+static void copy_member(cJSON *to, const char *name, const cJSON *from, const char *member)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(from, member));
+
+	if (s)
+		cJSON_AddStringToObject(to, name, s);
+}
+
+/* GET /'s shape from a node's own description; only Elasticsearch has build_flavor. */
+static cJSON *info_from_node(const cJSON *nodes_answer)
+{
+	const cJSON *node = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(nodes_answer, "nodes"), 0);
+	cJSON *info = cJSON_CreateObject();
+	cJSON *version = cJSON_CreateObject();
+
+	copy_member(info, "name", node, "name");
+	copy_member(info, "cluster_name", nodes_answer, "cluster_name");
+	if (!cJSON_GetObjectItemCaseSensitive(node, "build_flavor"))
+		cJSON_AddStringToObject(version, "distribution", "opensearch");
+	copy_member(version, "number", node, "version");
+	copy_member(version, "build_flavor", node, "build_flavor");
+	copy_member(version, "build_type", node, "build_type");
+	copy_member(version, "build_hash", node, "build_hash");
+	cJSON_AddItemToObject(info, "version", version);
+	return info;
+}
+
+static int cluster_info_from_node(struct client *cl, struct cached **out, struct esfs_error *err)
+{
+	struct cached *nodes;
+	cJSON *info;
+	char *text;
+	int rc = client_get(cl, LOCAL_NODE_TARGET, &nodes, err);
+
+	if (rc)
+		return rc;
+	info = info_from_node(nodes->json);
+	cached_release(nodes);
+	text = info ? cJSON_PrintUnformatted(info) : NULL;
+	cJSON_Delete(info);
+	*out = text ? cached_new(text, strlen(text)) : NULL;
+	if (!*out) {
+		errmap_set(err, ENOMEM, "out_of_memory", "cluster info");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int root_endpoint_refused(const struct esfs_error *err)
+{
+	return err->status == 400 || err->status == 404 || err->status == 405;
+}
+
+static int cluster_info(struct client *cl, struct cached **out, int *from_node,
+			struct esfs_error *err)
+{
+	struct engine known;
+	int rc;
+
+	*from_node = client_engine_known(cl, &known) == 0 && known.no_root_endpoint;
+	if (*from_node)
+		return cluster_info_from_node(cl, out, err);
+	rc = client_get(cl, "/", out, err);
+	if (rc && root_endpoint_refused(err)) {
+		*from_node = 1;
+		rc = cluster_info_from_node(cl, out, err);
+	}
+	return rc;
+}
+
 int api_cluster_info(struct client *cl, struct cached **out, struct esfs_error *err)
 {
-	return client_get(cl, "/", out, err);
+	struct engine engine;
+	int from_node;
+
+	/* Detection first, so an engine without GET / is asked only once. */
+	api_engine(cl, &engine, err);
+	return cluster_info(cl, out, &from_node, err);
+}
+
+int api_engine(struct client *cl, struct engine *out, struct esfs_error *err)
+{
+	struct cached *info;
+	int rc;
+
+	int from_node;
+
+	if (client_engine_known(cl, out) == 0)
+		return 0;
+	rc = cluster_info(cl, &info, &from_node, err);
+	if (rc)
+		return rc;
+	rc = engine_detect(info->json, out);
+	out->no_root_endpoint = from_node;
+	cached_release(info);
+	if (rc) {
+		errmap_set(err, EPROTO, "unknown_engine", "the cluster did not name its engine version");
+		return rc;
+	}
+	client_engine_remember(cl, out);
+	return 0;
 }
 
 int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err)

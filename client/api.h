@@ -10,8 +10,14 @@
 
 struct cJSON;
 
-/* GET / */
+/*
+ * GET /: name, cluster and version. Where the engine has no such endpoint
+ * (Elasticsearch built without its rest-root module, as its integration-test
+ * distribution is), the same fields in the same shape from GET _nodes/_local.
+ */
 int api_cluster_info(struct client *cl, struct cached **out, struct esfs_error *err);
+/* The engine and version, detected on first use from api_cluster_info. */
+int api_engine(struct client *cl, struct engine *out, struct esfs_error *err);
 /* GET /_cluster/health */
 int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err);
 /* GET /_snapshot: every repository with its type and settings. */

@@ -75,22 +75,17 @@ void client_invalidate(struct client *cl, const char *prefix)
 	cache_invalidate(cl->cache, prefix);
 }
 
-int client_engine(struct client *cl, struct engine *out, struct esfs_error *err)
+int client_engine_known(struct client *cl, struct engine *out)
 {
-	struct cached *root;
-	int rc = 0;
-
 	pthread_mutex_lock(&cl->engine_lock);
-	if (cl->engine.kind == ENGINE_UNKNOWN) {
-		rc = client_get(cl, "/", &root, err);
-		if (rc == 0) {
-			rc = engine_detect(root->json, &cl->engine);
-			if (rc)
-				errmap_set(err, -rc, "unknown_engine", "GET / did not name an engine version");
-			cached_release(root);
-		}
-	}
 	*out = cl->engine;
 	pthread_mutex_unlock(&cl->engine_lock);
-	return rc;
+	return out->kind == ENGINE_UNKNOWN ? -ENODATA : 0;
+}
+
+void client_engine_remember(struct client *cl, const struct engine *e)
+{
+	pthread_mutex_lock(&cl->engine_lock);
+	cl->engine = *e;
+	pthread_mutex_unlock(&cl->engine_lock);
 }

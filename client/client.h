@@ -23,7 +23,8 @@ int client_send(struct client *cl, const char *method, const char *target, const
 		size_t len, struct http_response *resp, struct esfs_error *err);
 void client_invalidate(struct client *cl, const char *prefix);
 
-/* The engine, detected from GET / on first use and again after a failure. */
-int client_engine(struct client *cl, struct engine *out, struct esfs_error *err);
+/* The engine, once api_engine has detected it: 0, or -ENODATA before. */
+int client_engine_known(struct client *cl, struct engine *out);
+void client_engine_remember(struct client *cl, const struct engine *e);
 
 #endif

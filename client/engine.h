@@ -15,6 +15,7 @@ struct engine {
 	int major;
 	int minor;
 	char version[32];
+	int no_root_endpoint;	/* GET / is refused: ask GET _nodes/_local instead */
 };
 
 /* Fills e from the body of GET /; returns 0, or -EPROTO for an answer that is no engine's. */

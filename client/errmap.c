@@ -85,15 +85,18 @@ static void copy_field(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* The first cause often says what the summary hides ("Not a directory"). */
-static void append_cause(struct esfs_error *e, const cJSON *cause)
+/* The causes often say what the summary hides ("Not a directory"): keep the chain. */
+static void append_causes(struct esfs_error *e, const cJSON *cause)
 {
-	const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cause, "reason"));
-	size_t used = strlen(e->reason);
+	for (int depth = 0; cJSON_IsObject(cause) && depth < 8; depth++) {
+		const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cause, "reason"));
+		size_t used = strlen(e->reason);
 
-	if (reason && used < sizeof(e->reason))
-		snprintf(e->reason + used, sizeof(e->reason) - used, "%scaused by: %s",
-			 used ? "; " : "", reason);
+		if (reason && used + 1 < sizeof(e->reason))
+			snprintf(e->reason + used, sizeof(e->reason) - used, "%scaused by: %s",
+				 used ? "; " : "", reason);
+		cause = cJSON_GetObjectItemCaseSensitive(cause, "caused_by");
+	}
 }
 
 /* The engine's {"error": {"type", "reason"}} or {"error": "text"}; AWS's {"message"} / {"Message"}. */
@@ -107,7 +110,7 @@ static void read_error_body(struct esfs_error *e, const cJSON *root)
 			   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(error, "type")));
 		copy_field(e->reason, sizeof(e->reason),
 			   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(error, "reason")));
-		append_cause(e, cJSON_GetObjectItemCaseSensitive(error, "caused_by"));
+		append_causes(e, cJSON_GetObjectItemCaseSensitive(error, "caused_by"));
 		return;
 	}
 	if (cJSON_IsString(error)) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "client/aws_sign.h"
+#include "client/api.h"
 #include "client/client.h"
 #include "client/credentials.h"
 #include "client/log.h"
@@ -228,7 +229,7 @@ static void probe_cluster(const struct esfs_mount *m)
 
 	if (!cl)
 		return;
-	if (client_engine(cl, &engine, &err) == 0)
+	if (api_engine(cl, &engine, &err) == 0)
 		log_info("%s %s at %s", engine_name(engine.kind), engine.version, m->http.urls[0]);
 	else
 		log_warn("cluster not usable yet: %s (%s: %s)", errmap_errno_name(err.err), err.type,
