@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/log.h"
 #include "client/stats.h"
@@ -13,6 +14,12 @@
 /* An answer larger than this is refused rather than held in memory. */
 #define HTTP_MAX_BODY (256u << 20)
 #define HTTP_POOL_MAX 16
+/*
+ * A node that gave no answer is left alone this long: its next requests fail
+ * (or go to another node) at once instead of each waiting out a timeout, so
+ * one "ls" on a hung cluster costs one timeout, not one per system call.
+ */
+#define HTTP_NODE_REST_SECONDS 1.0
 
 struct http {
 	const struct http_config *cfg;
@@ -22,7 +29,43 @@ struct http {
 	CURL *pool[HTTP_POOL_MAX];	/* idle handles, each with its live connections */
 	int npool;
 	atomic_int node;		/* the node that answered last: tried first */
+	pthread_mutex_t nodes_lock;
+	struct node_health *nodes;	/* one per URL */
 };
+
+struct node_health {
+	double resting_until;		/* monotonic seconds */
+	struct esfs_error last_error;
+};
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 0 if the node may be asked now; otherwise its last error, in err. */
+static int node_is_resting(struct http *h, int node, struct esfs_error *err)
+{
+	int resting;
+
+	pthread_mutex_lock(&h->nodes_lock);
+	resting = monotonic_seconds() < h->nodes[node].resting_until;
+	if (resting)
+		*err = h->nodes[node].last_error;
+	pthread_mutex_unlock(&h->nodes_lock);
+	return resting;
+}
+
+static void node_failed(struct http *h, int node, const struct esfs_error *err)
+{
+	pthread_mutex_lock(&h->nodes_lock);
+	h->nodes[node].resting_until = monotonic_seconds() + HTTP_NODE_REST_SECONDS;
+	h->nodes[node].last_error = *err;
+	pthread_mutex_unlock(&h->nodes_lock);
+}
 
 static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *userp)
 {
@@ -69,8 +112,10 @@ struct http *http_new(const struct http_config *cfg)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->share_locks[i], NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
+	pthread_mutex_init(&h->nodes_lock, NULL);
+	h->nodes = calloc((size_t)cfg->nurls, sizeof(*h->nodes));
 	h->share = share_new(h);
-	if (!h->share) {
+	if (!h->share || !h->nodes) {
 		http_free(h);
 		return NULL;
 	}
@@ -88,6 +133,8 @@ void http_free(struct http *h)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&h->share_locks[i]);
 	pthread_mutex_destroy(&h->pool_lock);
+	pthread_mutex_destroy(&h->nodes_lock);
+	free(h->nodes);
 	free(h);
 }
 
@@ -271,38 +318,64 @@ static void transport_error(struct esfs_error *err, const struct http_config *cf
 		   at->curl_error[0] ? at->curl_error : curl_easy_strerror(at->rc));
 }
 
-int http_request(struct http *h, const char *method, const char *target, const char *body,
-		 size_t len, struct http_response *resp, struct esfs_error *err)
+/*
+ * Tries the nodes in turn, starting with the one that answered last, and
+ * moves on only when a node was never reached, so nothing is sent twice.
+ */
+static int send_to_some_node(struct http *h, CURL *curl, const char *method, const char *target,
+			     const char *body, size_t len, struct http_response *resp,
+			     struct esfs_error *err)
 {
 	const struct http_config *cfg = h->cfg;
 	int first = atomic_load(&h->node) % cfg->nurls;
+	struct attempt at = { .rc = CURLE_COULDNT_CONNECT };
+	int asked = 0;
+
+	for (int i = 0; i < cfg->nurls; i++) {
+		int node = (first + i) % cfg->nurls;
+
+		if (node_is_resting(h, node, err))
+			continue;
+		asked = 1;
+		resp->status = 0;
+		buf_reset(&resp->body);
+		perform_once(h, curl, node, method, target, body, len, resp, &at, err);
+		if (at.rc == CURLE_OK) {
+			atomic_store(&h->node, node);
+			return 0;
+		}
+		if (at.rc == CURLE_ABORTED_BY_CALLBACK)
+			return -err->err;
+		transport_error(err, cfg, node, &at);
+		node_failed(h, node, err);
+		if (!at.retry_elsewhere)
+			break;
+		if (i + 1 < cfg->nurls) {
+			STATS_INC(node_failovers);
+			log_warn("%s: no answer (%s), trying the next node", cfg->urls[node], err->reason);
+		}
+	}
+	if (!asked)
+		STATS_INC(transport_errors);	/* every node is resting: its last error stands */
+	return -err->err;
+}
+
+int http_request(struct http *h, const char *method, const char *target, const char *body,
+		 size_t len, struct http_response *resp, struct esfs_error *err)
+{
 	CURL *curl = handle_take(h);
-	struct attempt at = { 0 };
-	int node = first;
+	int rc;
 
 	if (!curl) {
 		errmap_set(err, ENOMEM, "out_of_memory", "cannot create an HTTP handle");
 		return -ENOMEM;
 	}
-	for (int i = 0; i < cfg->nurls; i++) {
-		node = (first + i) % cfg->nurls;
-		resp->status = 0;
-		buf_reset(&resp->body);
-		perform_once(h, curl, node, method, target, body, len, resp, &at, err);
-		if (!at.retry_elsewhere)
-			break;
-		STATS_INC(node_failovers);
-		log_warn("%s: no answer (%s), trying the next node", cfg->urls[node], at.curl_error);
-	}
+	rc = send_to_some_node(h, curl, method, target, body, len, resp, err);
 	handle_give_back(h, curl);
-	if (at.rc == CURLE_ABORTED_BY_CALLBACK)
-		return -err->err;
-	if (at.rc != CURLE_OK) {
-		transport_error(err, cfg, node, &at);
+	if (rc) {
 		log_debug("%s %s -> %s", method, target, err->reason);
-		return -err->err;
+		return rc;
 	}
-	atomic_store(&h->node, node);
 	log_debug("%s %s -> %ld (%zu bytes)", method, target, resp->status, resp->body.len);
 	if (resp->status >= 200 && resp->status < 300)
 		return 0;

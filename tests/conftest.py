@@ -1,14 +1,16 @@
 """pytest fixtures: the real engines of the test ground, and esfs mounts on them.
 
-ESFS_TEST_ENGINES picks the engines (default "opensearch,elasticsearch");
-ESFS_BIN picks the esfs binary (the sanitizer build in the ASan run).
+ESFS_TEST_ENGINES picks the engines (default "opensearch,elasticsearch").
+ESFS_BUILDS picks the builds whose esfs is mounted (default "build" and, when
+it exists, "build-asan", the ASan + UBSan build): every mount test runs once
+with each.
 """
 import os
 import uuid
 
 import pytest
 
-from esfs_harness import ENGINE_PORTS, Engine, Mount
+from esfs_harness import ENGINE_PORTS, ROOT, Engine, Mount
 
 
 def engine_kinds():
@@ -50,13 +52,27 @@ def repo(engine, unique):
     engine.delete_repo(name)
 
 
+def builds():
+    wanted = os.environ.get("ESFS_BUILDS")
+    names = wanted.split(",") if wanted else ["build", "build-asan"]
+    found = [n for n in names if os.path.exists(os.path.join(ROOT, n, "esfs"))]
+    if not found:
+        raise RuntimeError(f"no esfs binary in {names}: build first")
+    return found
+
+
+@pytest.fixture(scope="session", params=builds())
+def esfs_bin(request):
+    return os.path.join(ROOT, request.param, "esfs")
+
+
 @pytest.fixture
-def mount(engine):
+def mount(engine, esfs_bin):
     """A mount factory: mount(options...) mounts esfs on the engine; unmounted after the test."""
     mounts = []
 
     def make(*options, urls=None, env=None):
-        m = Mount(urls or engine.url, options, env=env).start()
+        m = Mount(urls or engine.url, options, env=env, binary=esfs_bin).start()
         mounts.append(m)
         return m
 

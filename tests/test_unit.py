@@ -1,28 +1,26 @@
-"""The C unit tests (tests/unit/), one pytest case per unit case.
-
-ESFS_BUILD names the build folder whose binaries run (the sanitizer build in the ASan run).
-"""
+"""The C unit tests (tests/unit/), one pytest case per unit case and build
+(the release build and, when present, the ASan + UBSan build)."""
 import glob
 import os
 import subprocess
 
 import pytest
 
+from conftest import builds
 from esfs_harness import ROOT
-
-BUILD = os.environ.get("ESFS_BUILD", os.path.join(ROOT, "build"))
 
 
 def unit_cases():
-    binaries = sorted(p for p in glob.glob(os.path.join(BUILD, "tests", "unit", "test_*"))
-                      if os.path.isfile(p) and os.access(p, os.X_OK))
-    if not binaries:
-        raise RuntimeError(f"no unit test binaries under {BUILD}: build first")
-    for binary in binaries:
-        names = subprocess.run([binary, "--list"], capture_output=True, text=True,
-                               check=True).stdout.split()
-        for name in names:
-            yield pytest.param(binary, name, id=f"{os.path.basename(binary)}::{name}")
+    for build in builds():
+        pattern = os.path.join(ROOT, build, "tests", "unit", "test_*")
+        binaries = sorted(p for p in glob.glob(pattern) if os.path.isfile(p) and os.access(p, os.X_OK))
+        if not binaries:
+            raise RuntimeError(f"no unit test binaries under {build}: build first")
+        for binary in binaries:
+            names = subprocess.run([binary, "--list"], capture_output=True, text=True,
+                                   check=True).stdout.split()
+            for name in names:
+                yield pytest.param(binary, name, id=f"{build}::{os.path.basename(binary)}::{name}")
 
 
 @pytest.mark.parametrize("binary,case", list(unit_cases()))

@@ -1,0 +1,34 @@
+"""No leaks and no memory errors under valgrind for a mount, use and unmount cycle."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from esfs_harness import ROOT, Mount
+
+
+@pytest.mark.skipif(not shutil.which("valgrind"), reason="valgrind is installed by scripts/test.sh")
+def test_mount_use_unmount_under_valgrind(engine, repo, unique, tmp_path):
+    engine.snapshot(repo, "one", {"indices": engine.make_index(unique("v")),
+                                  "include_global_state": False})
+    log = tmp_path / "valgrind.log"
+    m = Mount(engine.url, ["cache_ttl=0"], binary=os.path.join(ROOT, "build", "esfs"))
+    real_argv = m.argv
+    m.argv = lambda: ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
+                      "--show-leak-kinds=definite,indirect", "--error-exitcode=99",
+                      f"--log-file={log}", *real_argv()]
+    m.start(timeout=60)
+    try:
+        subprocess.run(["ls", "-lR", m.path], capture_output=True, check=True, timeout=120)
+        subprocess.run(["find", m.path, "-type", "f", "-exec", "cat", "{}", "+"],
+                       capture_output=True, check=True, timeout=120)
+        with pytest.raises(FileNotFoundError):
+            os.stat(m.p(repo, "missing"))
+    finally:
+        rc = m.stop()
+    report = log.read_text()
+    assert rc == 0, report[-4000:]
+    assert re.search(r"ERROR SUMMARY: 0 errors", report), report[-4000:]
+    assert "definitely lost" not in report or re.search(r"definitely lost: 0 bytes", report)
