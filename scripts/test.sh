@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# test.sh - the whole esfs test suite on a fresh Debian 12 machine, as root:
+# installs what it needs, builds esfs twice (release and ASan + UBSan), fetches
+# and starts real OpenSearch and Elasticsearch nodes on 127.0.0.1, runs the
+# unit and mount tests with both builds, stops the engines, and ends with a
+# line "N passed, N failed". Extra arguments go to pytest (e.g. -k tree).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+scripts/build.sh --asan
+# Fetch both engines at once; starting them is the tests' business.
+scripts/engine.sh fetch opensearch >/dev/null & os_fetch=$!
+scripts/engine.sh fetch elasticsearch >/dev/null & es_fetch=$!
+wait "$os_fetch"
+wait "$es_fetch"
+
+mkdir -p build/test-results
+rc=0
+/usr/bin/python3 -m pytest tests -p no:cacheprovider -q -rfE \
+	--junitxml=build/test-results/pytest.xml "$@" || rc=$?
+
+/usr/bin/python3 - build/test-results/pytest.xml <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+total = sum(int(s.get("tests", 0)) for s in suites)
+failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+skipped = sum(int(s.get("skipped", 0)) for s in suites)
+print(f"{total - failed - skipped} passed, {failed} failed, {skipped} skipped")
+PY
+# pytest exits 5 when it collected nothing: that is a failure here too.
+exit "$rc"
