@@ -1,0 +1,90 @@
+#include "client/jsonscan.h"
+#include "unit.h"
+
+static enum json_scan scan(const char *text)
+{
+	size_t at;
+
+	return json_scan_object(text, strlen(text), &at);
+}
+
+static void complete_objects(void)
+{
+	CHECK_INT(scan("{}"), JSON_COMPLETE);
+	CHECK_INT(scan("  {\"indices\": \"a,b\", \"partial\": false}\n"), JSON_COMPLETE);
+	CHECK_INT(scan("{\"a\":[1,-2.5e+3,0,{\"b\":null}],\"c\":\"\\u00e9\\n\\\"\"}"), JSON_COMPLETE);
+	CHECK_INT(scan("{\"metadata\":{\"by\":\"cron\",\"n\":[true,false]}}\r\n"), JSON_COMPLETE);
+}
+
+static void prefixes_wait_for_more(void)
+{
+	CHECK_INT(scan(""), JSON_INCOMPLETE);
+	CHECK_INT(scan(" \n"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"ind"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"indices\""), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"indices\": "), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"partial\": tr"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"n\": 12"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"n\": -"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"n\": 1e"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"s\": \"a\\"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"s\": \"\\u00"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"a\": [1, 2"), JSON_INCOMPLETE);
+	CHECK_INT(scan("{\"a\": 1,"), JSON_INCOMPLETE);
+}
+
+static void garbage_is_invalid_at_once(void)
+{
+	size_t at;
+
+	CHECK_INT(json_scan_object("{bad", 4, &at), JSON_INVALID);
+	CHECK_INT(at, 1);
+	CHECK_INT(scan("{bad\n"), JSON_INVALID);
+	CHECK_INT(scan("[1,2]"), JSON_INVALID);	/* a request body is an object */
+	CHECK_INT(scan("\"text\""), JSON_INVALID);
+	CHECK_INT(scan("indices=a"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": 1}}"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": 1} {\"b\": 2}"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\" 1}"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": tru }"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": 01}"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": 1,}"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": \"\\x\"}"), JSON_INVALID);
+	CHECK_INT(scan("{\"a\": \"tab\there\"}"), JSON_INVALID);
+	CHECK_INT(scan("{'a': 1}"), JSON_INVALID);
+}
+
+static void embedded_nul_is_invalid(void)
+{
+	size_t at;
+
+	CHECK_INT(json_scan_object("{\"a\":\0}", 6, &at), JSON_INVALID);
+}
+
+static void nesting_is_bounded(void)
+{
+	char deep[1000];
+	size_t at;
+
+	memset(deep, '[', sizeof(deep));
+	deep[0] = '{';
+	deep[1] = '"';
+	deep[2] = '"';
+	deep[3] = ':';
+	CHECK_INT(json_scan_object(deep, sizeof(deep), &at), JSON_INVALID);
+}
+
+static const struct unit_case cases[] = {
+	{ "complete_objects", complete_objects },
+	{ "prefixes_wait_for_more", prefixes_wait_for_more },
+	{ "garbage_is_invalid_at_once", garbage_is_invalid_at_once },
+	{ "embedded_nul_is_invalid", embedded_nul_is_invalid },
+	{ "nesting_is_bounded", nesting_is_bounded },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return unit_main(argc, argv, cases);
+}
