@@ -209,6 +209,11 @@ static struct curl_slist *request_headers(const struct http_config *cfg, int has
 	return headers;
 }
 
+static int is_read(const char *method)
+{
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
+}
+
 static void set_request_options(struct http *h, CURL *curl, const char *method, const char *url,
 				const char *body, size_t len, struct buf *out)
 {
@@ -218,7 +223,8 @@ static void set_request_options(struct http *h, CURL *curl, const char *method, 
 	curl_easy_setopt(curl, CURLOPT_SHARE, h->share);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, is_read(method) ? cfg->timeout_ms
+								: cfg->write_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");

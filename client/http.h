@@ -24,7 +24,8 @@ struct http_config {
 	char **urls;			/* base URLs of the cluster's nodes, no trailing slash */
 	int nurls;
 	long connect_timeout_ms;
-	long timeout_ms;
+	long timeout_ms;		/* reads */
+	long write_timeout_ms;		/* requests that change something: a delete can take long */
 	const char *user;		/* basic auth, with password */
 	const char *password;
 	const char *api_key;		/* sent as "Authorization: ApiKey <api_key>" */

@@ -25,11 +25,13 @@ struct options {
 	char *cacert;
 	char *connect_timeout;
 	char *timeout;
+	char *write_timeout;
 	char *cache_ttl;
 	char *aws_region;
 	char *aws_service;
 	int aws_sigv4;
 	int insecure;
+	int nodelete;
 	int read_only;
 	int foreground;
 	int debug;
@@ -47,6 +49,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("cacert=%s", cacert),
 	OPT("connect_timeout=%s", connect_timeout),
 	OPT("timeout=%s", timeout),
+	OPT("write_timeout=%s", write_timeout),
+	OPT("nodelete", nodelete),
 	OPT("cache_ttl=%s", cache_ttl),
 	OPT("insecure", insecure),
 	OPT("aws_sigv4", aws_sigv4),
@@ -73,7 +77,9 @@ static void usage(const char *prog)
 	       "    -o cacert=FILE         CA certificates to verify the cluster's TLS certificate\n"
 	       "    -o insecure            do not verify the cluster's TLS certificate\n"
 	       "    -o connect_timeout=S   seconds to wait for a connection (default 3)\n"
-	       "    -o timeout=S           seconds a request may take in all (default 10)\n"
+	       "    -o timeout=S           seconds a read request may take in all (default 10)\n"
+	       "    -o write_timeout=S     seconds a request that changes something may take (default 60)\n"
+	       "    -o nodelete            refuse every delete (snapshot, repository, restore cancel)\n"
 	       "    -o cache_ttl=S         seconds an answer is reused (default 2; 0 disables)\n"
 	       "    -o ro                  refuse every change\n"
 	       "    -o aws_sigv4           sign requests for Amazon OpenSearch Service with the\n"
@@ -197,10 +203,11 @@ static int setup_aws_signer(struct options *o, const struct credentials *cred, s
 
 static int build_mount(struct options *o, struct credentials *cred, struct esfs_mount *m)
 {
-	double connect_timeout, timeout;
+	double connect_timeout, timeout, write_timeout;
 
 	if (parse_seconds(o->connect_timeout, "connect_timeout", 3, &connect_timeout) ||
 	    parse_seconds(o->timeout, "timeout", 10, &timeout) ||
+	    parse_seconds(o->write_timeout, "write_timeout", 60, &write_timeout) ||
 	    parse_seconds(o->cache_ttl, "cache_ttl", 2, &m->cache_ttl))
 		return -1;
 	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
@@ -208,6 +215,8 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 		return -1;
 	m->http.connect_timeout_ms = (long)(connect_timeout * 1000);
 	m->http.timeout_ms = (long)(timeout * 1000);
+	m->http.write_timeout_ms = (long)(write_timeout * 1000);
+	m->nodelete = o->nodelete;
 	m->http.user = cred->user;
 	m->http.password = cred->password;
 	m->http.api_key = cred->api_key;
@@ -296,6 +305,7 @@ int main(int argc, char **argv)
 	free(o.cacert);
 	free(o.connect_timeout);
 	free(o.timeout);
+	free(o.write_timeout);
 	free(o.cache_ttl);
 	aws_signer_free(o.aws_signer);
 	free(o.aws_region);

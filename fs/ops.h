@@ -12,6 +12,7 @@ struct esfs_mount {
 	struct http_config http;
 	double cache_ttl;
 	int read_only;
+	int nodelete;
 };
 
 extern const struct fuse_operations esfs_ops;
