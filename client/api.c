@@ -215,3 +215,112 @@ const cJSON *api_single_snapshot(const cJSON *answer)
 {
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "snapshots"), 0);
 }
+
+#define RECOVERY_LIST_TARGET \
+	"/_cat/recovery?format=json&active_only=false&h=index,shard,type,stage," \
+	"files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot"
+
+/* Sends a request that changes something; takes ownership of target. */
+static int send_change(struct client *cl, const char *method, char *target, const char *body,
+		       size_t len, struct http_response *resp, struct esfs_error *err)
+{
+	struct http_response scratch = { 0 };
+	int rc;
+
+	if (!target) {
+		errmap_set(err, ENOMEM, "out_of_memory", "request target");
+		return -ENOMEM;
+	}
+	rc = client_send(cl, method, target, body, len, resp ? resp : &scratch, err);
+	http_response_free(&scratch);
+	free(target);
+	return rc;
+}
+
+static void forget(struct client *cl, char *prefix)
+{
+	client_invalidate(cl, prefix ? prefix : "");
+	free(prefix);
+}
+
+static void forget_snapshot(struct client *cl, const char *repo, const char *snap)
+{
+	forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
+	forget(cl, api_target("/_snapshot", repo, snap, NULL));
+}
+
+int api_snapshot_create(struct client *cl, const char *repo, const char *snap, const char *body,
+			size_t len, struct esfs_error *err)
+{
+	int rc = send_change(cl, "PUT", api_target("/_snapshot", repo, snap, NULL), body, len, NULL, err);
+
+	forget_snapshot(cl, repo, snap);
+	return rc;
+}
+
+int api_snapshot_delete(struct client *cl, const char *repo, const char *snap, struct esfs_error *err)
+{
+	int rc = send_change(cl, "DELETE", api_target("/_snapshot", repo, snap, NULL), NULL, 0, NULL, err);
+
+	forget_snapshot(cl, repo, snap);
+	return rc;
+}
+
+int api_snapshot_restore(struct client *cl, const char *repo, const char *snap, const char *body,
+			 size_t len, struct http_response *resp, struct esfs_error *err)
+{
+	int rc = send_change(cl, "POST", api_target("/_snapshot", repo, snap, "/_restore"), body, len,
+			     resp, err);
+
+	/* New indices and recoveries anywhere: nothing cached about them can be trusted. */
+	client_invalidate(cl, "");
+	return rc;
+}
+
+int api_repository_put(struct client *cl, const char *repo, const char *body, size_t len,
+		       struct esfs_error *err)
+{
+	int rc = send_change(cl, "PUT", api_target("/_snapshot", repo, NULL, NULL), body, len, NULL, err);
+
+	client_invalidate(cl, "/_snapshot");
+	forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
+	return rc;
+}
+
+int api_repository_delete(struct client *cl, const char *repo, struct esfs_error *err)
+{
+	int rc = send_change(cl, "DELETE", api_target("/_snapshot", repo, NULL, NULL), NULL, 0, NULL, err);
+
+	client_invalidate(cl, "/_snapshot");
+	forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
+	return rc;
+}
+
+int api_repository_verify(struct client *cl, const char *repo, struct http_response *resp,
+			  struct esfs_error *err)
+{
+	return send_change(cl, "POST", api_target("/_snapshot", repo, NULL, "/_verify"), NULL, 0, resp, err);
+}
+
+int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *err)
+{
+	return client_get(cl, RECOVERY_LIST_TARGET, out, err);
+}
+
+int api_index_recovery(struct client *cl, const char *index, int fresh, struct cached **out,
+		       struct esfs_error *err)
+{
+	char *target = api_target("", index, NULL, "/_recovery");
+
+	if (fresh && target)
+		client_invalidate(cl, target);
+	return get_target(cl, target, out, err);
+}
+
+int api_index_delete(struct client *cl, const char *index, struct esfs_error *err)
+{
+	int rc = send_change(cl, "DELETE", api_target("", index, NULL, NULL), NULL, 0, NULL, err);
+
+	client_invalidate(cl, "");
+	return rc;
+}

@@ -31,6 +31,32 @@ int api_snapshot_info(struct client *cl, const char *repo, const char *snap, str
 int api_snapshot_status(struct client *cl, const char *repo, const char *snap, struct cached **out,
 			struct esfs_error *err);
 
+/*
+ * The write side. Each returns 0 or a negative errno with err set, and drops
+ * the cached answers it makes stale. resp, where taken, holds the engine's
+ * answer either way; the caller frees it.
+ */
+/* PUT _snapshot/<repo>/<snap>: returns once the engine has accepted it. */
+int api_snapshot_create(struct client *cl, const char *repo, const char *snap, const char *body,
+			size_t len, struct esfs_error *err);
+/* DELETE _snapshot/<repo>/<snap>: aborts it first when it is running, as the engines do. */
+int api_snapshot_delete(struct client *cl, const char *repo, const char *snap, struct esfs_error *err);
+int api_snapshot_restore(struct client *cl, const char *repo, const char *snap, const char *body,
+			 size_t len, struct http_response *resp, struct esfs_error *err);
+/* PUT _snapshot/<repo>: registers or updates. */
+int api_repository_put(struct client *cl, const char *repo, const char *body, size_t len,
+		       struct esfs_error *err);
+/* DELETE _snapshot/<repo>: unregisters; the data stays in the store. */
+int api_repository_delete(struct client *cl, const char *repo, struct esfs_error *err);
+int api_repository_verify(struct client *cl, const char *repo, struct http_response *resp,
+			  struct esfs_error *err);
+/* Every shard recovery the cluster knows, one light row each (_cat/recovery). */
+int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *err);
+/* GET <index>/_recovery; fresh = past the cache, for decisions that must not be stale. */
+int api_index_recovery(struct client *cl, const char *index, int fresh, struct cached **out,
+		       struct esfs_error *err);
+int api_index_delete(struct client *cl, const char *index, struct esfs_error *err);
+
 /* The target "/<head>/<repo>[/<snap>][<tail>]" with both names encoded; NULL on ENOMEM. */
 char *api_target(const char *head, const char *repo, const char *snap, const char *tail);
 

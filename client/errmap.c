@@ -72,6 +72,8 @@ static int errno_for_type(const char *type, const char *reason, long status)
 		return EROFS;
 	if (contains(reason, "already exists") || contains(reason, "already in-progress"))
 		return EEXIST;
+	if (contains(reason, "repository type ["))
+		return EINVAL;	/* "repository type [x] does not exist": a typo, not a failure */
 	if (!strcmp(type, "invalid_snapshot_name_exception") || !strcmp(type, "snapshot_restore_exception"))
 		return EINVAL;
 	for (size_t i = 0; i < sizeof(type_errnos) / sizeof(type_errnos[0]); i++)

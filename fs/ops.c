@@ -15,9 +15,16 @@ struct esfs_ctx {
 	struct esfs_mount *mount;
 };
 
-/* What an open file reads: rendered once at open, so every read of one open sees one version. */
+/*
+ * An open file. Read: its bytes, rendered once at open, so every read of one
+ * open sees one version. Written: the request body gathered so far.
+ */
 struct open_file {
+	struct node node;
 	struct buf content;
+	struct request_body body;
+	int writing;
+	int close_rc;		/* a failure to report at close, after the answer was read */
 };
 
 static struct esfs *current_fs(void)
@@ -38,7 +45,10 @@ static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struc
 	memset(st, 0, sizeof(*st));
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
-	st->st_mode = attr->is_dir ? S_IFDIR | 0555 : S_IFREG | 0444;
+	if (attr->is_dir)
+		st->st_mode = S_IFDIR | (attr->writable ? 0755 : 0555);
+	else
+		st->st_mode = S_IFREG | (attr->writable ? 0644 : 0444);
 	st->st_nlink = attr->is_dir ? 2 : 1;
 	st->st_size = (off_t)attr->size;
 	st->st_blksize = 4096;
@@ -102,26 +112,37 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 	return report("readdir", path, rc, &err);
 }
 
+static void open_file_free(struct open_file *of)
+{
+	buf_free(&of->content);
+	buf_free(&of->body.text);
+	free(of);
+}
+
 static int esfs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct esfs *fs = current_fs();
 	struct esfs_error err = { 0 };
+	struct node_attr attr;
 	struct open_file *of;
-	struct node n;
 	int rc;
 
-	rc = path_parse(path, &n);
-	if (rc)
-		return rc;
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		return -EACCES;
 	of = calloc(1, sizeof(*of));
 	if (!of)
 		return -ENOMEM;
-	rc = tree_read(fs, &n, &of->content, &err);
+	rc = path_parse(path, &of->node);
+	of->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	if (!rc && of->writing && !node_is_writable(of->node.kind))
+		rc = -EACCES;
+	/* A body is only read back through a new open; one open does one thing. */
+	if (!rc && of->writing && (fi->flags & O_ACCMODE) == O_RDWR)
+		rc = -EINVAL;
+	if (!rc && of->writing)
+		rc = tree_stat(fs, &of->node, &attr, &err);
+	else if (!rc)
+		rc = tree_open_read(fs, &of->node, &of->content, &of->close_rc, &err);
 	if (rc) {
-		buf_free(&of->content);
-		free(of);
+		open_file_free(of);
 		return report("open", path, rc, &err);
 	}
 	fi->fh = (uint64_t)(uintptr_t)of;
@@ -148,14 +169,124 @@ static int esfs_read(const char *path, char *buf, size_t size, off_t offset,
 	return (int)n;
 }
 
+static int esfs_write(const char *path, const char *buf, size_t size, off_t offset,
+		      struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct esfs_error err = { 0 };
+	int rc;
+
+	(void)offset;
+	rc = tree_write(current_fs(), &of->node, &of->body, buf, size, &err);
+	return rc < 0 ? report("write", path, rc, &err) : rc;
+}
+
+/* Every close(): an unfinished body, or a failure held back until the answer was read. */
+static int esfs_flush(const char *path, struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct esfs_error err = { 0 };
+	int rc = of->close_rc;
+
+	of->close_rc = 0;
+	if (of->writing)
+		return report("close", path, tree_write_end(current_fs(), &of->node, &of->body, &err), &err);
+	return rc;
+}
+
 static int esfs_release(const char *path, struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
 	(void)path;
-	buf_free(&of->content);
-	free(of);
+	open_file_free(of);
 	return 0;
+}
+
+static int esfs_mkdir(const char *path, mode_t mode)
+{
+	struct esfs_error err = { 0 };
+
+	(void)mode;
+	return report("mkdir", path, tree_mkdir(current_fs(), path, &err), &err);
+}
+
+static int esfs_rmdir(const char *path)
+{
+	struct esfs_error err = { 0 };
+	struct node n;
+	int rc = path_parse(path, &n);
+
+	return rc ? rc : report("rmdir", path, tree_rmdir(current_fs(), &n, &err), &err);
+}
+
+static int esfs_unlink(const char *path)
+{
+	struct esfs_error err = { 0 };
+	struct node n;
+	int rc = path_parse(path, &n);
+
+	return rc ? rc : report("unlink", path, tree_unlink(current_fs(), &n, &err), &err);
+}
+
+/* "> file" truncates before it writes: a body starts empty at each open anyway. */
+static int esfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct node n;
+	int rc = path_parse(path, &n);
+
+	(void)size;
+	(void)fi;
+	if (rc)
+		return rc;
+	return node_is_writable(n.kind) ? 0 : -EACCES;
+}
+
+/* touch works, and changes nothing: the times come from the cluster. */
+static int esfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	(void)tv;
+	return esfs_getattr(path, &st, fi);
+}
+
+static int esfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return -EPERM;
+}
+
+static int esfs_rename(const char *from, const char *to, unsigned int flags)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	return -EPERM;
+}
+
+static int esfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return -EPERM;
+}
+
+static int esfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)uid;
+	(void)gid;
+	(void)fi;
+	return -EPERM;
+}
+
+static int was_interrupted(void)
+{
+	return fuse_interrupted();
 }
 
 static int esfs_statfs(const char *path, struct statvfs *st)
@@ -190,8 +321,11 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	ctx->tree.mounted_at = time(NULL);
 	ctx->tree.uid = getuid();
 	ctx->tree.gid = getgid();
+	ctx->tree.nodelete = mount->nodelete;
+	ctx->tree.interrupted = was_interrupted;
+	ctx->tree.state = state_new();
 	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);
-	if (!ctx->tree.client) {
+	if (!ctx->tree.client || !ctx->tree.state) {
 		log_err("cannot set up the HTTP client");
 		exit(1);
 	}
@@ -203,6 +337,7 @@ static void esfs_destroy(void *private_data)
 	struct esfs_ctx *ctx = private_data;
 
 	client_free(ctx->tree.client);
+	state_free(ctx->tree.state);
 	free(ctx);
 }
 
@@ -211,7 +346,18 @@ const struct fuse_operations esfs_ops = {
 	.readdir = esfs_readdir,
 	.open = esfs_open,
 	.read = esfs_read,
+	.write = esfs_write,
+	.flush = esfs_flush,
 	.release = esfs_release,
+	.mkdir = esfs_mkdir,
+	.rmdir = esfs_rmdir,
+	.unlink = esfs_unlink,
+	.truncate = esfs_truncate,
+	.utimens = esfs_utimens,
+	.create = esfs_create,
+	.rename = esfs_rename,
+	.chmod = esfs_chmod,
+	.chown = esfs_chown,
 	.statfs = esfs_statfs,
 	.init = esfs_init,
 	.destroy = esfs_destroy,

@@ -6,6 +6,7 @@
 static const struct fixed_entry root_entries[] = {
 	{ "_cluster", NODE_CLUSTER_DIR },
 	{ "_esfs", NODE_ESFS_DIR },
+	{ "_recovery", NODE_RECOVERY_DIR },
 	{ NULL, NODE_ROOT },
 };
 
@@ -23,6 +24,8 @@ static const struct fixed_entry esfs_entries[] = {
 
 static const struct fixed_entry repo_entries[] = {
 	{ "_settings.json", NODE_REPO_SETTINGS },
+	{ "_defaults.json", NODE_REPO_DEFAULTS },
+	{ "_verify", NODE_REPO_VERIFY },
 	{ NULL, NODE_ROOT },
 };
 
@@ -33,6 +36,8 @@ static const struct fixed_entry snap_entries[] = {
 	{ "progress", NODE_SNAP_PROGRESS },
 	{ "indices", NODE_SNAP_INDICES },
 	{ "failures", NODE_SNAP_FAILURES },
+	{ "restore.json", NODE_SNAP_RESTORE },
+	{ "wait", NODE_SNAP_WAIT },
 	{ NULL, NODE_ROOT },
 };
 
@@ -55,12 +60,17 @@ const struct fixed_entry *node_fixed_entries(enum node_kind dir)
 int node_is_dir(enum node_kind kind)
 {
 	return kind == NODE_ROOT || kind == NODE_CLUSTER_DIR || kind == NODE_ESFS_DIR ||
-	       kind == NODE_REPO_DIR || kind == NODE_SNAP_DIR;
+	       kind == NODE_RECOVERY_DIR || kind == NODE_REPO_DIR || kind == NODE_SNAP_DIR;
 }
 
 int node_in_snapshot(enum node_kind kind)
 {
-	return kind >= NODE_SNAP_STATE && kind <= NODE_SNAP_FAILURES;
+	return kind >= NODE_SNAP_STATE && kind <= NODE_SNAP_WAIT;
+}
+
+int node_is_writable(enum node_kind kind)
+{
+	return kind == NODE_REPO_SETTINGS || kind == NODE_REPO_DEFAULTS || kind == NODE_SNAP_RESTORE;
 }
 
 static int fixed_lookup(enum node_kind dir, const char *name, enum node_kind *kind)
@@ -107,7 +117,13 @@ static int parse_top(char names[3][NAME_MAX_BYTES + 1], int count, struct node *
 		if (fixed_lookup(NODE_ROOT, names[0], &top) || count > 2)
 			return -ENOENT;
 		n->kind = top;
-		return count == 2 ? fixed_lookup(top, names[1], &n->kind) : 0;
+		if (count == 1)
+			return 0;
+		if (top != NODE_RECOVERY_DIR)
+			return fixed_lookup(top, names[1], &n->kind);
+		strcpy(n->entry, names[1]);
+		n->kind = NODE_RECOVERY_ENTRY;
+		return 0;
 	}
 	strcpy(n->repo, names[0]);
 	n->kind = NODE_REPO_DIR;
@@ -134,4 +150,23 @@ int path_parse(const char *path, struct node *n)
 		return 0;
 	}
 	return parse_top(names, count, n);
+}
+
+int path_parse_parent(const char *path, struct node *parent, char *name)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[3 * (NAME_MAX_BYTES + 1) + 1];
+	size_t dir_len;
+
+	if (!slash || !slash[1])
+		return -ENOENT;
+	if (strlen(slash + 1) > NAME_MAX_BYTES)
+		return -ENAMETOOLONG;
+	dir_len = (size_t)(slash - path);
+	if (dir_len >= sizeof(dir))
+		return -ENOENT;
+	memcpy(dir, path, dir_len);
+	dir[dir_len] = '\0';
+	strcpy(name, slash + 1);
+	return path_parse(dir_len ? dir : "/", parent);
 }

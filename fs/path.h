@@ -2,8 +2,9 @@
  * What a path names in the tree, by its shape alone. Whether the repository
  * or snapshot exists is for tree.c to ask the cluster.
  *
- *   /_cluster/{health,info.json}   /_esfs/{stats,errors}
- *   /<repo>/_settings.json         /<repo>/<snapshot>/{state,info.json,...}
+ *   /_cluster/{health,info.json}   /_esfs/{stats,errors}   /_recovery/<index>[.json]
+ *   /<repo>/{_settings.json,_defaults.json,_verify}
+ *   /<repo>/<snapshot>/{state,info.json,...,restore.json,wait}
  *
  * Names starting with "_" are esfs's own: the engines refuse them for
  * repositories and snapshots, so they never clash.
@@ -21,15 +22,21 @@ enum node_kind {
 	NODE_ESFS_DIR,
 	NODE_ESFS_STATS,
 	NODE_ESFS_ERRORS,
+	NODE_RECOVERY_DIR,
+	NODE_RECOVERY_ENTRY,	/* <index> or <index>.json: which one, only the listing says */
 	NODE_REPO_DIR,
 	NODE_REPO_SETTINGS,
+	NODE_REPO_DEFAULTS,
+	NODE_REPO_VERIFY,
 	NODE_SNAP_DIR,
-	NODE_SNAP_STATE,
+	NODE_SNAP_STATE,	/* first of the files in a snapshot's directory */
 	NODE_SNAP_INFO,
 	NODE_SNAP_STATUS,
 	NODE_SNAP_PROGRESS,
 	NODE_SNAP_INDICES,
 	NODE_SNAP_FAILURES,
+	NODE_SNAP_RESTORE,
+	NODE_SNAP_WAIT,		/* last of them */
 };
 
 #define NAME_MAX_BYTES 255
@@ -38,6 +45,7 @@ struct node {
 	enum node_kind kind;
 	char repo[NAME_MAX_BYTES + 1];
 	char snap[NAME_MAX_BYTES + 1];
+	char entry[NAME_MAX_BYTES + 1];	/* a /_recovery entry */
 };
 
 /* A file or directory that a directory of the given kind always holds. */
@@ -51,6 +59,13 @@ int path_parse(const char *path, struct node *n);
 int node_is_dir(enum node_kind kind);
 /* A file inside a snapshot's directory. */
 int node_in_snapshot(enum node_kind kind);
+/* A file that takes writes: a request body, or _defaults.json. */
+int node_is_writable(enum node_kind kind);
+/*
+ * Splits "/a/b/name" into the parent's node and the last name, for mkdir,
+ * which names what does not exist yet. -ENOENT when there is no parent.
+ */
+int path_parse_parent(const char *path, struct node *parent, char *name);
 /* The entries every directory of this kind holds, ending with a NULL name. */
 const struct fixed_entry *node_fixed_entries(enum node_kind dir);
 

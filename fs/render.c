@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,4 +182,84 @@ int render_failures(struct buf *out, const cJSON *snapshot)
 			rc = render_failure(out, f);
 	}
 	return rc;
+}
+
+static const char *const recovery_stages[] = {
+	"init", "index", "verify_index", "translog", "finalize", "done",
+};
+
+static int stage_rank(const char *stage)
+{
+	for (size_t i = 0; i < sizeof(recovery_stages) / sizeof(recovery_stages[0]); i++)
+		if (!strcmp(stage, recovery_stages[i]))
+			return (int)i;
+	return 0;
+}
+
+/* _cat answers numbers as strings. */
+static long long cat_number(const cJSON *row, const char *name)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, name));
+
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static const char *cat_text(const cJSON *row, const char *name)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, name));
+
+	return s ? s : "";
+}
+
+struct recovery_sum {
+	long long files_done, files_total, bytes_done, bytes_total;
+	int shards, shards_done, least_stage;
+	const cJSON *first;
+};
+
+static void add_recovery_row(struct recovery_sum *sum, const cJSON *row)
+{
+	int rank = stage_rank(cat_text(row, "stage"));
+
+	if (!sum->first || rank < sum->least_stage)
+		sum->least_stage = rank;
+	if (!sum->first)
+		sum->first = row;
+	sum->files_done += cat_number(row, "files_recovered");
+	sum->files_total += cat_number(row, "files_total");
+	sum->bytes_done += cat_number(row, "bytes_recovered");
+	sum->bytes_total += cat_number(row, "bytes_total");
+	sum->shards++;
+	sum->shards_done += !strcmp(cat_text(row, "stage"), "done");
+}
+
+static double percent(long long done, long long total, int finished)
+{
+	if (total > 0)
+		return 100.0 * (double)done / (double)total;
+	return finished ? 100.0 : 0.0;
+}
+
+int render_recovery(struct buf *out, const cJSON *rows, const char *index)
+{
+	struct recovery_sum sum = { 0 };
+	char stage[32];
+	const cJSON *row;
+	int finished;
+
+	cJSON_ArrayForEach(row, rows) {
+		if (!strcmp(cat_text(row, "type"), "snapshot") && !strcmp(cat_text(row, "index"), index))
+			add_recovery_row(&sum, row);
+	}
+	if (!sum.first)
+		return -ENOENT;
+	snprintf(stage, sizeof(stage), "%s", recovery_stages[sum.least_stage]);
+	for (char *p = stage; *p; p++)
+		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	finished = sum.shards_done == sum.shards;
+	return buf_printf(out, "%s files %.1f%% %lld/%lld bytes %.1f%% %lld/%lld shards %d/%d snapshot %s/%s\n",
+			  stage, percent(sum.files_done, sum.files_total, finished), sum.files_done,
+			  sum.files_total, percent(sum.bytes_done, sum.bytes_total, finished),
+			  sum.bytes_done, sum.bytes_total, sum.shards_done, sum.shards,
+			  cat_text(sum.first, "repository"), cat_text(sum.first, "snapshot"));
 }

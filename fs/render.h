@@ -21,4 +21,11 @@ int render_indices(struct buf *out, const struct cJSON *snapshot);
 /* "<index> <shard> <status> <reason>" per shard failure; nothing when there are none. */
 int render_failures(struct buf *out, const struct cJSON *snapshot);
 
+/*
+ * One index's restore, from its _cat/recovery rows of type snapshot:
+ * "<STAGE> files <pct>% <done>/<total> bytes <pct>% <done>/<total> shards <done>/<n> snapshot <repo>/<snap>".
+ * The stage is that of the least advanced shard.
+ */
+int render_recovery(struct buf *out, const struct cJSON *rows, const char *index);
+
 #endif

@@ -2,59 +2,15 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "client/api.h"
 #include "client/errlog.h"
 #include "client/stats.h"
+#include "fs/lookup.h"
+#include "fs/recovery.h"
 #include "fs/render.h"
-
-static int not_found(struct esfs_error *err)
-{
-	memset(err, 0, sizeof(*err));
-	err->err = ENOENT;
-	return -ENOENT;
-}
-
-/* The repository's entry in GET /_snapshot, kept alive by *answer. */
-static int find_repository(struct esfs *fs, const char *repo, struct cached **answer,
-			   const cJSON **entry, struct esfs_error *err)
-{
-	int rc = api_repositories(fs->client, answer, err);
-
-	if (rc)
-		return rc;
-	*entry = cJSON_GetObjectItemCaseSensitive((*answer)->json, repo);
-	if (!cJSON_IsObject(*entry)) {
-		cached_release(*answer);
-		*answer = NULL;
-		return not_found(err);
-	}
-	return 0;
-}
-
-/* The snapshot's row in the repository's listing, kept alive by *answer. */
-static int find_snapshot(struct esfs *fs, const struct node *n, struct cached **answer,
-			 const cJSON **row, struct esfs_error *err)
-{
-	struct cached *repos;
-	const cJSON *entry;
-	int rc = find_repository(fs, n->repo, &repos, &entry, err);
-
-	if (rc)
-		return rc;
-	cached_release(repos);
-	rc = api_snapshot_list(fs->client, n->repo, answer, err);
-	if (rc)
-		return rc;
-	*row = api_list_find((*answer)->json, n->snap);
-	if (!*row) {
-		cached_release(*answer);
-		*answer = NULL;
-		return not_found(err);
-	}
-	return 0;
-}
 
 static int answer_malformed(struct esfs_error *err, const char *what)
 {
@@ -90,21 +46,33 @@ static int read_snapshot_detail(struct esfs *fs, const struct node *n, struct bu
 	return rc;
 }
 
+/* The key under which a snapshot's last restore is kept in the mount's state. */
+static void restore_key(const struct node *n, char *key, size_t size)
+{
+	snprintf(key, size, "restore/%s/%s", n->repo, n->snap);
+}
+
 static int read_snapshot_file(struct esfs *fs, const struct node *n, struct buf *out,
 			      struct esfs_error *err)
 {
+	char key[2 * NAME_MAX_BYTES + 16];
 	struct cached *list;
 	const cJSON *row;
-	int rc = find_snapshot(fs, n, &list, &row, err);
+	int rc = lookup_snapshot(fs, n, &list, &row, err);
 
 	if (rc)
 		return rc;
 	/* The state comes from the listing, so "ls -l" in a snapshot costs no extra request for it. */
-	if (n->kind == NODE_SNAP_STATE)
+	if (n->kind == NODE_SNAP_STATE || n->kind == NODE_SNAP_WAIT)
 		rc = render_line(out, row, "status") ? answer_malformed(err, "_cat/snapshots") : 0;
 	cached_release(list);
-	if (rc || n->kind == NODE_SNAP_STATE)
+	if (rc || n->kind == NODE_SNAP_STATE || n->kind == NODE_SNAP_WAIT)
 		return rc;
+	if (n->kind == NODE_SNAP_RESTORE) {
+		restore_key(n, key, sizeof(key));
+		state_get(fs->state, key, out);
+		return 0;
+	}
 	return read_snapshot_detail(fs, n, out, err);
 }
 
@@ -126,17 +94,34 @@ static int read_cluster_file(struct esfs *fs, enum node_kind kind, struct buf *o
 	return rc;
 }
 
-static int read_repo_settings(struct esfs *fs, const struct node *n, struct buf *out,
-			      struct esfs_error *err)
+/* A repository made with mkdir and not registered yet: it has only an empty _settings.json. */
+static int read_pending_repo_file(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
+	if (!state_pending_has(fs->state, n->repo) || n->kind != NODE_REPO_SETTINGS)
+		return lookup_not_found(err);
+	return 0;
+}
+
+static int read_repo_file(struct esfs *fs, const struct node *n, struct buf *out,
+			  struct esfs_error *err)
+{
+	char key[NAME_MAX_BYTES + 16];
 	struct cached *answer;
 	const cJSON *entry;
-	int rc = find_repository(fs, n->repo, &answer, &entry, err);
+	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
 
+	if (rc == -ENOENT && !err->type[0])
+		return read_pending_repo_file(fs, n, err);
 	if (rc)
 		return rc;
-	rc = render_json(out, entry);
+	if (n->kind == NODE_REPO_SETTINGS)
+		rc = render_json(out, entry);
 	cached_release(answer);
+	if (rc || n->kind != NODE_REPO_DEFAULTS)
+		return rc;
+	snprintf(key, sizeof(key), "defaults/%s", n->repo);
+	if (state_get(fs->state, key, out) == -ENOENT)
+		rc = buf_puts(out, "{}\n");
 	return rc;
 }
 
@@ -151,16 +136,15 @@ int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esf
 		return stats_render(out);
 	case NODE_ESFS_ERRORS:
 		return errlog_render(out);
+	case NODE_RECOVERY_ENTRY:
+		return recovery_read(fs, n->entry, out, err);
 	case NODE_REPO_SETTINGS:
-		return read_repo_settings(fs, n, out, err);
-	case NODE_SNAP_STATE:
-	case NODE_SNAP_INFO:
-	case NODE_SNAP_STATUS:
-	case NODE_SNAP_PROGRESS:
-	case NODE_SNAP_INDICES:
-	case NODE_SNAP_FAILURES:
-		return read_snapshot_file(fs, n, out, err);
+	case NODE_REPO_DEFAULTS:
+	case NODE_REPO_VERIFY:
+		return read_repo_file(fs, n, out, err);
 	default:
+		if (node_in_snapshot(n->kind))
+			return read_snapshot_file(fs, n, out, err);
 		return -EISDIR;
 	}
 }
@@ -171,7 +155,7 @@ static int stat_snapshot_dir(struct esfs *fs, const struct node *n, struct node_
 {
 	struct cached *list;
 	const cJSON *row;
-	int rc = find_snapshot(fs, n, &list, &row, err);
+	int rc = lookup_snapshot(fs, n, &list, &row, err);
 
 	if (rc)
 		return rc;
@@ -180,39 +164,67 @@ static int stat_snapshot_dir(struct esfs *fs, const struct node *n, struct node_
 	return 0;
 }
 
-static int stat_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
-		    struct esfs_error *err)
+static int stat_repo_dir(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
 	struct cached *answer;
 	const cJSON *entry;
-	int rc = 0;
+	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
 
+	if (rc == 0)
+		cached_release(answer);
+	else if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
+		rc = 0;
+	return rc;
+}
+
+static int stat_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
+		    struct esfs_error *err)
+{
 	attr->is_dir = 1;
 	attr->mtime = fs->mounted_at;
-	if (n->kind == NODE_REPO_DIR) {
-		rc = find_repository(fs, n->repo, &answer, &entry, err);
-		if (!rc)
-			cached_release(answer);
-	} else if (n->kind == NODE_SNAP_DIR) {
-		rc = stat_snapshot_dir(fs, n, attr, err);
-	}
+	/* Writable where mkdir, rmdir or rm do something. */
+	attr->writable = n->kind == NODE_ROOT || n->kind == NODE_REPO_DIR ||
+			 n->kind == NODE_SNAP_DIR || n->kind == NODE_RECOVERY_DIR;
+	if (n->kind == NODE_REPO_DIR)
+		return stat_repo_dir(fs, n, err);
+	if (n->kind == NODE_SNAP_DIR)
+		return stat_snapshot_dir(fs, n, attr, err);
+	return 0;
+}
+
+/*
+ * The size of _verify is not known without running the verification, which
+ * no stat should do: like /proc's files, it says 0 and reads what it reads.
+ * wait is the other such file.
+ */
+static int stat_file_size(struct esfs *fs, const struct node *n, struct node_attr *attr,
+			  struct esfs_error *err)
+{
+	struct buf content = BUF_INIT;
+	int rc;
+
+	rc = tree_read(fs, n, &content, err);
+	attr->size = content.len;
+	if (n->kind == NODE_REPO_VERIFY)
+		attr->size = 0;
+	/* wait, while the snapshot runs: a read blocks, then returns a final state of unknown length. */
+	if (n->kind == NODE_SNAP_WAIT && !strcmp(content.data ? content.data : "", "IN_PROGRESS\n"))
+		attr->size = 0;
+	buf_free(&content);
 	return rc;
 }
 
 int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, struct esfs_error *err)
 {
-	struct buf content = BUF_INIT;
 	int rc;
 
 	memset(err, 0, sizeof(*err));
 	memset(attr, 0, sizeof(*attr));
 	if (node_is_dir(n->kind))
 		return stat_dir(fs, n, attr, err);
-	/* The size is that of the bytes a read would return now: render them. */
-	rc = tree_read(fs, n, &content, err);
-	attr->size = content.len;
+	attr->writable = node_is_writable(n->kind);
 	attr->mtime = time(NULL);
-	buf_free(&content);
+	rc = stat_file_size(fs, n, attr, err);
 	if (!rc && node_in_snapshot(n->kind)) {
 		struct node dir = *n;
 
@@ -234,8 +246,27 @@ static int list_fixed(enum node_kind dir, tree_entry_fn fn, void *ctx)
 	return 0;
 }
 
+struct pending_fill {
+	struct esfs *fs;
+	tree_entry_fn fn;
+	void *ctx;
+	const cJSON *registered;
+};
+
+static int list_one_pending(void *ctx, const char *name)
+{
+	struct pending_fill *pf = ctx;
+	struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = pf->fs->mounted_at };
+
+	/* Registered by someone else meanwhile: listed once, as the registered one. */
+	if (cJSON_GetObjectItemCaseSensitive(pf->registered, name))
+		return 0;
+	return pf->fn(pf->ctx, name, &attr);
+}
+
 static int list_repositories(struct esfs *fs, tree_entry_fn fn, void *ctx, struct esfs_error *err)
 {
+	struct pending_fill pf = { fs, fn, ctx, NULL };
 	struct cached *answer;
 	const cJSON *repo;
 	int rc = api_repositories(fs->client, &answer, err);
@@ -243,11 +274,14 @@ static int list_repositories(struct esfs *fs, tree_entry_fn fn, void *ctx, struc
 	if (rc)
 		return rc;
 	cJSON_ArrayForEach(repo, answer->json) {
-		struct node_attr attr = { .is_dir = 1, .mtime = fs->mounted_at };
+		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = fs->mounted_at };
 
 		if (repo->string && (rc = fn(ctx, repo->string, &attr)))
 			break;
 	}
+	pf.registered = answer->json;
+	if (!rc)
+		rc = state_pending_each(fs->state, list_one_pending, &pf);
 	cached_release(answer);
 	return rc;
 }
@@ -262,7 +296,8 @@ static int list_snapshots(struct esfs *fs, const struct node *n, tree_entry_fn f
 	if (rc)
 		return rc;
 	cJSON_ArrayForEach(row, answer->json) {
-		struct node_attr attr = { .is_dir = 1, .mtime = (time_t)api_list_start_epoch(row) };
+		struct node_attr attr = { .is_dir = 1, .writable = 1,
+					  .mtime = (time_t)api_list_start_epoch(row) };
 		const char *name = api_list_name(row);
 
 		if (name && (rc = fn(ctx, name, &attr)))
@@ -270,6 +305,23 @@ static int list_snapshots(struct esfs *fs, const struct node *n, tree_entry_fn f
 	}
 	cached_release(answer);
 	return rc;
+}
+
+static int list_repo_dir(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
+			 struct esfs_error *err)
+{
+	struct node_attr attr = { .writable = 1 };
+	struct cached *answer;
+	const cJSON *entry;
+	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
+
+	if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
+		return fn(ctx, "_settings.json", &attr);
+	if (rc)
+		return rc;
+	cached_release(answer);
+	rc = list_fixed(NODE_REPO_DIR, fn, ctx);
+	return rc ? rc : list_snapshots(fs, n, fn, ctx, err);
 }
 
 int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
@@ -281,12 +333,14 @@ int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx
 	memset(err, 0, sizeof(*err));
 	if (!node_is_dir(n->kind))
 		return -ENOTDIR;
+	if (n->kind == NODE_REPO_DIR)
+		return list_repo_dir(fs, n, fn, ctx, err);
 	rc = tree_stat(fs, n, &attr, err);
 	if (!rc)
 		rc = list_fixed(n->kind, fn, ctx);
 	if (!rc && n->kind == NODE_ROOT)
 		rc = list_repositories(fs, fn, ctx, err);
-	if (!rc && n->kind == NODE_REPO_DIR)
-		rc = list_snapshots(fs, n, fn, ctx, err);
+	if (!rc && n->kind == NODE_RECOVERY_DIR)
+		rc = recovery_list(fs, fn, ctx, err);
 	return rc;
 }

@@ -11,16 +11,22 @@
 
 #include "client/client.h"
 #include "fs/path.h"
+#include "fs/state.h"
 
 struct esfs {
 	struct client *client;
+	struct mount_state *state;
 	time_t mounted_at;
 	uid_t uid;
 	gid_t gid;
+	int nodelete;
+	/* Whether the caller gave up (Ctrl-C) on the operation under way; blocking reads poll it. */
+	int (*interrupted)(void);
 };
 
 struct node_attr {
 	int is_dir;
+	int writable;
 	size_t size;
 	time_t mtime;
 };
@@ -36,5 +42,31 @@ int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, str
 int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err);
 int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
 	      struct esfs_error *err);
+
+/*
+ * Files whose reading does something: _verify runs the verification (its
+ * failure comes back as *close_rc, after the engine's words were read), and
+ * wait blocks until the snapshot is done. Others behave as tree_read.
+ */
+int tree_open_read(struct esfs *fs, const struct node *n, struct buf *out, int *close_rc,
+		   struct esfs_error *err);
+
+/* The changes: mkdir takes the path of what does not exist yet. */
+int tree_mkdir(struct esfs *fs, const char *path, struct esfs_error *err);
+int tree_rmdir(struct esfs *fs, const struct node *n, struct esfs_error *err);
+int tree_unlink(struct esfs *fs, const struct node *n, struct esfs_error *err);
+
+/* A write to a request file, kept per open: the document is acted on when it is complete. */
+struct request_body {
+	struct buf text;
+	int done;		/* acted on (or refused): the rest may only be white space */
+};
+
+/* Returns size, or a negative errno when the bytes are refused or the request failed. */
+int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
+	       size_t size, struct esfs_error *err);
+/* At close: an unfinished document is refused here (EINVAL). */
+int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,
+		   struct esfs_error *err);
 
 #endif

@@ -1,0 +1,73 @@
+#include "fs/lookup.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <string.h>
+
+#include "client/api.h"
+
+int lookup_not_found(struct esfs_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->err = ENOENT;
+	return -ENOENT;
+}
+
+int lookup_refuse(struct esfs_error *err, int errnum, const char *reason)
+{
+	errmap_set(err, errnum, "esfs_refused", "%s", reason);
+	return -errnum;
+}
+
+int lookup_repository(struct esfs *fs, const char *repo, struct cached **answer,
+		      const cJSON **entry, struct esfs_error *err)
+{
+	int rc = api_repositories(fs->client, answer, err);
+
+	if (rc)
+		return rc;
+	*entry = cJSON_GetObjectItemCaseSensitive((*answer)->json, repo);
+	if (!cJSON_IsObject(*entry)) {
+		cached_release(*answer);
+		*answer = NULL;
+		return lookup_not_found(err);
+	}
+	return 0;
+}
+
+int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answer,
+		    const cJSON **row, struct esfs_error *err)
+{
+	struct cached *repos;
+	const cJSON *entry;
+	int rc = lookup_repository(fs, n->repo, &repos, &entry, err);
+
+	if (rc)
+		return rc;
+	cached_release(repos);
+	rc = api_snapshot_list(fs->client, n->repo, answer, err);
+	if (rc)
+		return rc;
+	*row = api_list_find((*answer)->json, n->snap);
+	if (!*row) {
+		cached_release(*answer);
+		*answer = NULL;
+		return lookup_not_found(err);
+	}
+	return 0;
+}
+
+static int is_true(const cJSON *item)
+{
+	return cJSON_IsTrue(item) || (cJSON_IsString(item) && !strcmp(item->valuestring, "true"));
+}
+
+int repository_is_readonly(const char *name, const cJSON *entry)
+{
+	const cJSON *settings = cJSON_GetObjectItemCaseSensitive(entry, "settings");
+
+	if (!strcmp(name, "cs-automated") || !strcmp(name, "cs-automated-enc"))
+		return 1;
+	return is_true(cJSON_GetObjectItemCaseSensitive(settings, "readonly")) ||
+	       is_true(cJSON_GetObjectItemCaseSensitive(settings, "read_only"));
+}

@@ -1,0 +1,26 @@
+/* Finding a repository or snapshot in the cluster's (cached) listings. */
+#ifndef ESFS_LOOKUP_H
+#define ESFS_LOOKUP_H
+
+#include "fs/tree.h"
+
+struct cJSON;
+
+/* -ENOENT with err->type left empty: a missing name is not a failure of the cluster. */
+int lookup_not_found(struct esfs_error *err);
+/* A local refusal (bad input): errno and reason, for /_esfs/errors and the log. */
+int lookup_refuse(struct esfs_error *err, int errnum, const char *reason);
+
+/* The repository's entry in GET /_snapshot; *answer keeps it alive until released. */
+int lookup_repository(struct esfs *fs, const char *repo, struct cached **answer,
+		      const struct cJSON **entry, struct esfs_error *err);
+/* The snapshot's row in its repository's listing, likewise. */
+int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answer,
+		    const struct cJSON **row, struct esfs_error *err);
+/*
+ * Read-only repositories: "readonly": true in their settings, or Amazon
+ * OpenSearch Service's automated ones, which it alone may write.
+ */
+int repository_is_readonly(const char *name, const struct cJSON *entry);
+
+#endif

@@ -1,0 +1,61 @@
+#include "fs/names.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs/path.h"
+
+/* Characters both engines refuse in repository and snapshot names. */
+static const char forbidden[] = "\\/*?\"<>|,# ";
+
+static int __attribute__((format(printf, 3, 4)))
+refuse(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int check_common(const char *name, char *why, size_t why_len)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return refuse(why, why_len, "invalid name [%s]", name);
+	if (len > NAME_MAX_BYTES)
+		return refuse(why, why_len, "name [%.40s...] is longer than 255 bytes", name);
+	if (name[0] == '_')
+		return refuse(why, why_len, "name [%s] must not start with '_'", name);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return refuse(why, why_len, "name [%s] must not contain control character 0x%02x",
+				      name, *p);
+		if (strchr(forbidden, *p))
+			return refuse(why, why_len, "name [%s] must not contain '%c'", name, *p);
+	}
+	return 0;
+}
+
+int name_check_repository(const char *name, char *why, size_t why_len)
+{
+	return check_common(name, why, why_len);
+}
+
+int name_check_snapshot(const char *name, char *why, size_t why_len)
+{
+	int rc = check_common(name, why, why_len);
+
+	if (rc)
+		return rc;
+	for (const char *p = name; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return refuse(why, why_len, "snapshot name [%s] must be lowercase", name);
+	return 0;
+}

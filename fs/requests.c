@@ -1,0 +1,159 @@
+/*
+ * Files that take a request body: restore.json starts a restore,
+ * _settings.json registers or updates a repository, _defaults.json keeps the
+ * body of the repository's next snapshots. A body is acted on by the write
+ * that completes it, so the engine's refusal is that write's error.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/api.h"
+#include "client/jsonscan.h"
+#include "fs/lookup.h"
+#include "fs/render.h"
+#include "fs/tree.h"
+
+/* Far beyond any restore or repository body; past it, nothing is kept or sent. */
+#define REQUEST_MAX_BYTES (1u << 20)
+
+/* {"request": ..., "status": ..., "answer": ...}: what reading restore.json shows. */
+static void remember_restore(struct esfs *fs, const struct node *n, const char *body,
+			     const struct http_response *resp, const struct esfs_error *err)
+{
+	char key[2 * NAME_MAX_BYTES + 16];
+	cJSON *record = cJSON_CreateObject();
+	cJSON *answer = resp->body.len ? cJSON_ParseWithLength(resp->body.data, resp->body.len) : NULL;
+	struct buf text = BUF_INIT;
+
+	cJSON_AddItemToObject(record, "request", cJSON_Parse(body));
+	cJSON_AddNumberToObject(record, "status", (double)resp->status);
+	if (answer)
+		cJSON_AddItemToObject(record, "answer", answer);
+	else if (err->err)
+		cJSON_AddStringToObject(record, "error", err->reason);
+	snprintf(key, sizeof(key), "restore/%s/%s", n->repo, n->snap);
+	if (render_json(&text, record) == 0)
+		state_set(fs->state, key, text.data);
+	buf_free(&text);
+	cJSON_Delete(record);
+}
+
+static int restore_snapshot(struct esfs *fs, const struct node *n, const char *body, size_t len,
+			    struct esfs_error *err)
+{
+	struct http_response resp = { 0 };
+	struct cached *list;
+	const cJSON *row;
+	int rc = lookup_snapshot(fs, n, &list, &row, err);
+
+	if (rc)
+		return rc;
+	cached_release(list);
+	rc = api_snapshot_restore(fs->client, n->repo, n->snap, body, len, &resp, err);
+	remember_restore(fs, n, body, &resp, err);
+	http_response_free(&resp);
+	return rc;
+}
+
+static int register_repository(struct esfs *fs, const struct node *n, const char *body, size_t len,
+			       struct esfs_error *err)
+{
+	int rc = api_repository_put(fs->client, n->repo, body, len, err);
+
+	if (rc == 0)
+		state_pending_remove(fs->state, n->repo);
+	return rc;
+}
+
+static int keep_defaults(struct esfs *fs, const struct node *n, const char *body,
+			 struct esfs_error *err)
+{
+	char key[NAME_MAX_BYTES + 16];
+	cJSON *json = cJSON_Parse(body);
+	struct buf text = BUF_INIT;
+	int rc = json ? render_json(&text, json) : lookup_refuse(err, EINVAL, "invalid JSON");
+
+	snprintf(key, sizeof(key), "defaults/%s", n->repo);
+	if (rc == 0)
+		rc = state_set(fs->state, key, text.data);
+	buf_free(&text);
+	cJSON_Delete(json);
+	return rc;
+}
+
+static int act_on_body(struct esfs *fs, const struct node *n, const struct buf *body,
+		       struct esfs_error *err)
+{
+	switch (n->kind) {
+	case NODE_SNAP_RESTORE:
+		return restore_snapshot(fs, n, body->data, body->len, err);
+	case NODE_REPO_SETTINGS:
+		return register_repository(fs, n, body->data, body->len, err);
+	case NODE_REPO_DEFAULTS:
+		return keep_defaults(fs, n, body->data, err);
+	default:
+		return -EACCES;
+	}
+}
+
+static int only_space(const char *data, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if (!strchr(" \t\r\n", data[i]) || !data[i])
+			return 0;
+	return 1;
+}
+
+static int refuse_invalid_json(struct esfs_error *err, size_t at)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "invalid JSON at byte %zu: nothing was sent", at);
+	return lookup_refuse(err, EINVAL, why);
+}
+
+/* Offsets are not looked at: a body is the bytes written since open, in order, as a pipe's. */
+int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
+	       size_t size, struct esfs_error *err)
+{
+	size_t at;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	if (rb->done) {
+		if (only_space(data, size))
+			return (int)size;
+		return lookup_refuse(err, EINVAL, "one JSON document per open: open the file again for the next");
+	}
+	if (rb->text.len + size > REQUEST_MAX_BYTES) {
+		rb->done = 1;
+		return lookup_refuse(err, EFBIG, "a request body is at most 1 MiB: nothing was sent");
+	}
+	if (buf_append(&rb->text, data, size))
+		return -ENOMEM;
+	switch (json_scan_object(rb->text.data, rb->text.len, &at)) {
+	case JSON_INCOMPLETE:
+		return (int)size;
+	case JSON_INVALID:
+		rb->done = 1;
+		return refuse_invalid_json(err, at);
+	default:
+		rb->done = 1;
+		rc = act_on_body(fs, n, &rb->text, err);
+		return rc ? rc : (int)size;
+	}
+}
+
+int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,
+		   struct esfs_error *err)
+{
+	(void)fs;
+	(void)n;
+	memset(err, 0, sizeof(*err));
+	if (rb->done || only_space(rb->text.data ? rb->text.data : "", rb->text.len))
+		return 0;
+	rb->done = 1;
+	return lookup_refuse(err, EINVAL, "the JSON document ends before it is complete: nothing was sent");
+}
