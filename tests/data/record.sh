@@ -39,7 +39,7 @@ echo "recording $dist $version from $URL into $OUT" >&2
 STATUS="" BODY=""
 # call METHOD PATH [BODY]: no recording
 call() {
-	local out args=(-sS -o - -w '\n%{http_code}' -X "$1" "$URL$2")
+	local out args=(-sS --max-time 300 -o - -w '\n%{http_code}' -X "$1" "$URL$2")
 	if [ $# -ge 3 ]; then
 		args+=(-H 'Content-Type: application/json' --data-binary "$3")
 	fi
@@ -51,7 +51,7 @@ call() {
 # rec NAME NOTE METHOD PATH [BODY]
 rec() {
 	local name=$1 note=$2 method=$3 path=$4 body=${5-}
-	local args=(-sS -o "$OUT/$name.json" -w '%{http_code}' -X "$method" "$URL$path")
+	local args=(-sS --max-time 300 -o "$OUT/$name.json" -w '%{http_code}' -X "$method" "$URL$path")
 	if [ $# -ge 5 ]; then
 		args+=(-H 'Content-Type: application/json' --data-binary "$body")
 	fi
@@ -103,11 +103,14 @@ rec get_snapshot_current_none "_current with nothing running" GET /_snapshot/dem
 rec get_snapshot_status_none "_status with nothing running" GET /_snapshot/_status
 
 # ------------------------------------------------------------------ paging (ES 7.13+)
-rec get_snapshots_size1_sort_name "paging: size=1&sort=name" GET '/_snapshot/demo/_all?verbose=false&size=1&sort=name'
+rec get_snapshots_size1_sort_name "paging: size=1&sort=name (verbose)" GET '/_snapshot/demo/_all?size=1&sort=name'
 after=$(sed -n 's/.*"next":"\([^"]*\)".*/\1/p' "$OUT/get_snapshots_size1_sort_name.json")
-rec get_snapshots_size1_after "paging: next page via after=<next>" GET "/_snapshot/demo/_all?verbose=false&size=1&sort=name&after=${after:-none}"
-rec get_snapshots_offset_order "paging: offset=1&order=desc&sort=start_time" GET '/_snapshot/demo/_all?verbose=false&offset=1&order=desc&sort=start_time'
-rec get_snapshots_from_sort_value "paging: sort=name&from_sort_value=nightly-2" GET '/_snapshot/demo/_all?verbose=false&sort=name&from_sort_value=nightly-2'
+rec get_snapshots_size1_after "paging: next page via after=<next>" GET "/_snapshot/demo/_all?size=1&sort=name&after=${after:-none}"
+rec get_snapshots_offset_order "paging: offset=1&order=desc&sort=start_time" GET '/_snapshot/demo/_all?offset=1&order=desc&sort=start_time'
+rec get_snapshots_from_sort_value "paging: sort=name&from_sort_value=nightly-2" GET '/_snapshot/demo/_all?sort=name&from_sort_value=nightly-2'
+rec get_snapshots_index_names_false "verbose list without index names" GET '/_snapshot/demo/_all?index_names=false'
+rec get_snapshots_vf_size1_sort_name "paging with verbose=false" GET '/_snapshot/demo/_all?verbose=false&size=1&sort=name'
+rec get_snapshots_vf_offset_order "offset/order with verbose=false" GET '/_snapshot/demo/_all?verbose=false&offset=1&order=desc'
 rec get_snapshots_unknown_param "unknown query parameter" GET '/_snapshot/demo/_all?bogus=1'
 
 # ------------------------------------------------------------------ PARTIAL
@@ -123,8 +126,10 @@ rec get_snapshots_verbose_false_partial "list, verbose=false, with PARTIAL" GET 
 call DELETE /demo-red
 
 # ------------------------------------------------------------------ IN_PROGRESS
-# a throttled repository (1 kB/s) keeps a 2 MB snapshot running for minutes
-call PUT /_snapshot/slow "{\"type\":\"fs\",\"settings\":{\"location\":\"$REPODIR/slow\",\"max_snapshot_bytes_per_sec\":\"1kb\"}}"
+# A repository throttled to 100 kB/s keeps a ~4 MB snapshot running for ~40 s.
+# On 2 cores the snapshot thread pool has 1 thread, so snapshots started
+# meanwhile (same or other repository) stay queued IN_PROGRESS behind it.
+call PUT /_snapshot/slow "{\"type\":\"fs\",\"settings\":{\"location\":\"$REPODIR/slow\",\"max_snapshot_bytes_per_sec\":\"100kb\"}}"
 [ "$STATUS" = 200 ] || { echo "slow: $STATUS $BODY" >&2; exit 1; }
 call PUT /demo-big '{"settings":{"number_of_shards":1,"number_of_replicas":0}}'
 bulkf=$(mktemp)
@@ -143,21 +148,21 @@ rec get_snapshot_in_progress_status "_status of the running snapshot" GET /_snap
 rec get_snapshot_status_running "_status of all running snapshots" GET /_snapshot/_status
 rec cat_snapshots_in_progress "cat while one runs" GET '/_cat/snapshots/slow?format=json'
 rec create_snapshot_same_name_running "create with the name of the running snapshot" PUT /_snapshot/slow/big-1 '{"indices":"demo-big"}'
-rec create_snapshot_concurrent_same_repo "2nd snapshot in the same repo while one runs" PUT /_snapshot/slow/big-2 '{"indices":"demo-big","include_global_state":false}'
+rec create_snapshot_concurrent_same_repo "2nd snapshot in the same repo while one runs" PUT /_snapshot/slow/big-2 '{"indices":"demo-users","include_global_state":false}'
 rec create_snapshot_concurrent_other_repo "snapshot in another repo while one runs" PUT /_snapshot/demo/during-slow '{"indices":"demo-users","include_global_state":false}'
-sleep 2
+sleep 1
 rec get_snapshots_both_running "list while two run in the repo" GET '/_snapshot/slow/_all?verbose=false'
-rec get_snapshot_other_repo_while_running "the other repo's snapshot, 2s later" GET /_snapshot/demo/during-slow
+rec get_snapshot_other_repo_while_running "the other repo's queued snapshot" GET /_snapshot/demo/during-slow
 rec get_snapshot_status_all_running "_status of all running snapshots (3)" GET /_snapshot/_status
 rec cat_snapshots_two_in_progress "cat while two run in the repo" GET '/_cat/snapshots/slow?format=json'
-rec delete_snapshot_running "delete (abort) the running snapshot" DELETE /_snapshot/slow/big-1
-rec delete_repo_in_use "delete a repo while a snapshot runs in it" DELETE /_snapshot/slow
+rec delete_repo_in_use "delete a repo while snapshots run in it" DELETE /_snapshot/slow
 if [ "$STATUS" = 200 ]; then   # allowed: register it again to clean up
-	call PUT /_snapshot/slow "{\"type\":\"fs\",\"settings\":{\"location\":\"$REPODIR/slow\"}}"
+	call PUT /_snapshot/slow "{\"type\":\"fs\",\"settings\":{\"location\":\"$REPODIR/slow\",\"max_snapshot_bytes_per_sec\":\"100kb\"}}"
 fi
-call DELETE /_snapshot/slow/big-2
+rec delete_snapshot_running "delete (abort) the running snapshot" DELETE /_snapshot/slow/big-1
 wait_no_running_snapshots
 rec get_snapshots_after_abort "list after the abort" GET '/_snapshot/slow/_all?verbose=false'
+call DELETE /_snapshot/slow/big-2
 call DELETE /_snapshot/slow
 call DELETE /demo-big
 
