@@ -74,6 +74,10 @@ static int errno_for_type(const char *type, const char *reason, long status)
 		return EEXIST;
 	if (contains(reason, "repository type ["))
 		return EINVAL;	/* "repository type [x] does not exist": a typo, not a failure */
+	if (contains(reason, "currently used"))
+		return EBUSY;	/* unregistering a repository a snapshot runs in: OS 500 illegal_state_exception */
+	if (!strcmp(type, "snapshot_restore_exception") && contains(reason, "snapshot does not exist"))
+		return ENOENT;	/* restore of a missing snapshot: 500 on both engines */
 	if (!strcmp(type, "invalid_snapshot_name_exception") || !strcmp(type, "snapshot_restore_exception"))
 		return EINVAL;
 	for (size_t i = 0; i < sizeof(type_errnos) / sizeof(type_errnos[0]); i++)
@@ -126,6 +130,18 @@ static void read_error_body(struct esfs_error *e, const cJSON *root)
 		copy_field(e->reason, sizeof(e->reason), msg->valuestring);
 }
 
+/* Parser messages and some reasons span lines ("...\n at [Source: ..."): one error, one line. */
+static void one_line(char *s)
+{
+	size_t n;
+
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	for (n = strlen(s); n > 0 && s[n - 1] == ' '; n--)
+		s[n - 1] = '\0';
+}
+
 /* A body that is not JSON (a proxy's page, "Unauthorized") is kept as the reason, on one line. */
 static void read_text_body(struct esfs_error *e, const char *body, size_t len)
 {
@@ -151,6 +167,7 @@ void errmap_from_response(struct esfs_error *e, long status, const char *body, s
 	cJSON_Delete(root);
 	if (!e->type[0])
 		snprintf(e->type, sizeof(e->type), "http_%ld", status);
+	one_line(e->reason);
 	if (!e->reason[0])
 		snprintf(e->reason, sizeof(e->reason), "HTTP status %ld", status);
 	e->err = errno_for_type(e->type, e->reason, status);
