@@ -39,6 +39,15 @@ def engine(request):
     return _engine(request.param)
 
 
+@pytest.fixture(autouse=True)
+def clean_engines():
+    """Every test starts from an empty engine, whatever the one before it left."""
+    yield
+    for engine in _engines.values():
+        if engine.kind in ENGINE_PORTS:
+            engine.reset()
+
+
 @pytest.fixture
 def unique():
     """A fresh lowercase name, so tests never see each other's repositories."""

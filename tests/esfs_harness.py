@@ -100,6 +100,21 @@ class Engine:
     def delete_repo(self, name):
         self.api("DELETE", "/_snapshot/" + quote(name))
 
+    def reset(self):
+        """Leaves the engine as a test found it: no running snapshot, no index, no repository.
+
+        Snapshots stay in their folders; indices and repositories piling up over hundreds
+        of tests would slow every listing and snapshot that follows.
+        """
+        for s in self.ok("GET", "/_snapshot/_status")["snapshots"]:
+            self.api("DELETE", f"/_snapshot/{quote(s['repository'])}/{quote(s['snapshot'])}")
+        indices = [i["index"] for i in self.ok("GET", "/_cat/indices?format=json&h=index")
+                   if not i["index"].startswith(".")]
+        for start in range(0, len(indices), 50):
+            self.api("DELETE", "/" + ",".join(quote(i) for i in indices[start:start + 50]))
+        for repo in self.ok("GET", "/_snapshot"):
+            self.delete_repo(repo)
+
 
 def quote(name):
     return urllib.request.quote(name, safe="")

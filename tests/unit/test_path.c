@@ -71,8 +71,46 @@ static void fixed_entries_are_listed(void)
 
 	for (const struct fixed_entry *e = node_fixed_entries(NODE_SNAP_DIR); e->name; e++)
 		n++;
-	CHECK_INT(n, 6);
+	CHECK_INT(n, 8);
 	CHECK(node_fixed_entries(NODE_SNAP_STATE)->name == NULL);
+}
+
+static void recovery_entries(void)
+{
+	struct node n = parsed("/_recovery", 0);
+
+	CHECK_INT(n.kind, NODE_RECOVERY_DIR);
+	n = parsed("/_recovery/restored-logs.json", 0);
+	CHECK_INT(n.kind, NODE_RECOVERY_ENTRY);
+	CHECK_STR(n.entry, "restored-logs.json");
+	parsed("/_recovery/a/b", -ENOENT);
+}
+
+static void writable_files(void)
+{
+	CHECK(node_is_writable(parsed("/r/_settings.json", 0).kind));
+	CHECK(node_is_writable(parsed("/r/_defaults.json", 0).kind));
+	CHECK(node_is_writable(parsed("/r/s/restore.json", 0).kind));
+	CHECK(!node_is_writable(parsed("/r/s/state", 0).kind));
+	CHECK(!node_is_writable(parsed("/r/_verify", 0).kind));
+	CHECK(node_in_snapshot(parsed("/r/s/wait", 0).kind));
+}
+
+static void parent_of_a_new_name(void)
+{
+	char name[NAME_MAX_BYTES + 1];
+	struct node parent;
+
+	CHECK_INT(path_parse_parent("/backups/nightly-7", &parent, name), 0);
+	CHECK_INT(parent.kind, NODE_REPO_DIR);
+	CHECK_STR(parent.repo, "backups");
+	CHECK_STR(name, "nightly-7");
+	CHECK_INT(path_parse_parent("/newrepo", &parent, name), 0);
+	CHECK_INT(parent.kind, NODE_ROOT);
+	CHECK_STR(name, "newrepo");
+	CHECK_INT(path_parse_parent("/_x", &parent, name), 0);
+	CHECK_STR(name, "_x");
+	CHECK_INT(path_parse_parent("/b/_nope/x", &parent, name), -ENOENT);
 }
 
 static const struct unit_case cases[] = {
@@ -81,6 +119,9 @@ static const struct unit_case cases[] = {
 	{ "odd_names_stay_whole", odd_names_stay_whole },
 	{ "overlong_names", overlong_names },
 	{ "fixed_entries_are_listed", fixed_entries_are_listed },
+	{ "recovery_entries", recovery_entries },
+	{ "writable_files", writable_files },
+	{ "parent_of_a_new_name", parent_of_a_new_name },
 	{ NULL, NULL },
 };
 

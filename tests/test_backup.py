@@ -1,0 +1,477 @@
+"""Backup and recovery through the tree, each step checked against the REST API."""
+import errno
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from esfs_harness import quote
+
+
+def sh(command, **kw):
+    """Runs a shell command line as an operator would; returns the CompletedProcess."""
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, **kw)
+
+
+def snapshot_names(engine, repo):
+    return sorted(s["snapshot"] for s in engine.ok("GET", f"/_snapshot/{quote(repo)}/_all")["snapshots"])
+
+
+def count(engine, index):
+    engine.ok("POST", f"/{index}/_refresh")
+    return engine.ok("GET", f"/{index}/_count")["count"]
+
+
+def wait_until(predicate, limit=60, step=0.2):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+@pytest.fixture
+def index(engine, unique):
+    return engine.make_index(unique("data"), docs=5)
+
+
+@pytest.fixture
+def big_index(engine, unique):
+    name = unique("big")
+    bulk = "".join('{"index":{}}\n{"text":"%s"}\n' % ("x" * 500) for _ in range(400))
+    engine.ok("POST", f"/{name}/_bulk?refresh=true", bulk.encode())
+    return name
+
+
+@pytest.fixture
+def slow_repo(engine, unique, big_index):
+    """A repository throttled to a crawl, so that snapshots and restores of big_index stay
+    running for a while; its snapshots through esfs take big_index alone."""
+    name = engine.make_repo(unique("slow"), max_snapshot_bytes_per_sec="2kb",
+                            max_restore_bytes_per_sec="2kb")
+    return name
+
+
+def snapshot_only(m, repo, index):
+    with open(m.p(repo, "_defaults.json"), "w") as f:
+        f.write('{"indices": "%s", "include_global_state": false}' % index)
+
+
+# ---------------------------------------------------------------- snapshots
+
+def test_mkdir_takes_a_snapshot(engine, repo, index, mount):
+    m = mount()
+    os.mkdir(m.p(repo, "first"))
+    assert "first" in snapshot_names(engine, repo)
+    assert m.read(repo, "first", "state") in ("IN_PROGRESS\n", "SUCCESS\n")
+    assert m.read(repo, "first", "wait") == "SUCCESS\n"
+    info = engine.snapshot_info(repo, "first")
+    assert info["state"] == "SUCCESS" and index in info["indices"]
+    assert m.read(repo, "first", "state") == "SUCCESS\n"
+
+
+def test_defaults_json_is_the_snapshot_body(engine, repo, index, mount, unique):
+    other = engine.make_index(unique("other"))
+    m = mount()
+    assert m.json(repo, "_defaults.json") == {}
+    body = {"indices": index, "include_global_state": False, "metadata": {"taken_by": "esfs"}}
+    with open(m.p(repo, "_defaults.json"), "w") as f:
+        f.write(__import__("json").dumps(body))
+    assert m.json(repo, "_defaults.json") == body
+    os.mkdir(m.p(repo, "only-one"))
+    assert m.read(repo, "only-one", "wait") == "SUCCESS\n"
+    info = engine.snapshot_info(repo, "only-one")
+    assert info["indices"] == [index] and other not in info["indices"]
+    assert info["metadata"] == {"taken_by": "esfs"}
+    assert info["include_global_state"] is False
+    # Invalid JSON is refused and the defaults stay.
+    bad = sh(f"echo '{{\"indices\": ' > {m.p(repo, '_defaults.json')}")
+    assert bad.returncode == 0 or "Invalid argument" in bad.stderr
+    assert sh(f"echo '{{nope' > {m.p(repo, '_defaults.json')}").returncode != 0
+    assert m.json(repo, "_defaults.json") == body
+
+
+def test_rmdir_deletes_the_snapshot(engine, repo, index, mount):
+    engine.snapshot(repo, "keep", {"indices": index})
+    engine.snapshot(repo, "drop", {"indices": index})
+    m = mount()
+    os.rmdir(m.p(repo, "drop"))
+    assert snapshot_names(engine, repo) == ["keep"]
+    assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_settings.json", "_verify", "keep"]
+
+
+def test_rm_r_deletes_exactly_that_snapshot(engine, repo, index, mount):
+    for name in ("a-1", "a-2", "a-10"):
+        engine.snapshot(repo, name, {"indices": index})
+    m = mount()
+    proc = sh(f"rm -r {m.p(repo, 'a-1')}")
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot_names(engine, repo) == ["a-10", "a-2"]
+
+
+def test_rmdir_aborts_a_running_snapshot(engine, slow_repo, big_index, mount):
+    m = mount()
+    snapshot_only(m, slow_repo, big_index)
+    os.mkdir(m.p(slow_repo, "running"))
+    assert m.read(slow_repo, "running", "state") == "IN_PROGRESS\n"
+    os.rmdir(m.p(slow_repo, "running"))
+    assert wait_until(lambda: "running" not in snapshot_names(engine, slow_repo))
+
+
+def test_wait_blocks_and_ctrl_c_interrupts_it(engine, slow_repo, big_index, mount):
+    m = mount()
+    snapshot_only(m, slow_repo, big_index)
+    os.mkdir(m.p(slow_repo, "long"))
+    proc = subprocess.Popen(["cat", m.p(slow_repo, "long", "wait")], stdout=subprocess.PIPE)
+    time.sleep(1.5)
+    assert proc.poll() is None, "wait blocks while the snapshot runs"
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=10)
+    assert time.monotonic() - start < 2
+    assert proc.returncode != 0
+    os.rmdir(m.p(slow_repo, "long"))
+
+
+def test_state_files_follow_a_running_snapshot(engine, slow_repo, big_index, mount):
+    m = mount("cache_ttl=0")
+    snapshot_only(m, slow_repo, big_index)
+    os.mkdir(m.p(slow_repo, "watched"))
+    progress = m.read(slow_repo, "watched", "progress")
+    assert progress.endswith("\n") and "shards 0/1" in progress or "shards 1/1" in progress
+    status = m.json(slow_repo, "watched", "status.json")
+    assert status["state"] in ("STARTED", "IN_PROGRESS", "SUCCESS")
+    assert os.stat(m.p(slow_repo, "watched", "wait")).st_size in (0, len("SUCCESS\n"))
+    os.rmdir(m.p(slow_repo, "watched"))
+
+
+# ---------------------------------------------------------------- errors a shell sees
+
+def test_taken_name_is_eexist(engine, repo, index, mount):
+    engine.snapshot(repo, "taken", {"indices": index})
+    m = mount()
+    with pytest.raises(FileExistsError):
+        os.mkdir(m.p(repo, "taken"))
+
+
+@pytest.mark.parametrize("name", ["Upper", "_under", "a b", "a?b", "a#b", "a*b", "a,b", 'a"b',
+                                  "a<b", "a>b", "a|b", "a\\b"])
+def test_names_the_engine_refuses_are_einval_without_a_request(engine, repo, mount, name):
+    m = mount("cache_ttl=60")
+    os.listdir(m.p(repo))  # what a lookup needs is cached now
+    before = m.stats()["requests"]
+    with pytest.raises(OSError) as e:
+        os.mkdir(m.p(repo, name))
+    assert e.value.errno == errno.EINVAL
+    assert m.stats()["requests"] == before, "nothing is sent for a name esfs refuses itself"
+    assert snapshot_names(engine, repo) == []
+    assert "EINVAL" in m.errors()[-1] and "EINVAL" in m.output()
+
+
+def test_escapes_in_names_are_sent_as_they_are(engine, repo, index, mount):
+    """%2f, %3f and % are legal in snapshot names: each is its own snapshot, never a path."""
+    m = mount()
+    with open(m.p(repo, "_defaults.json"), "w") as f:
+        f.write('{"indices": "%s"}' % index)
+    names = ["a%2fb", "c%3fd", "100%", "%2e%2e"]
+    for name in names:
+        os.mkdir(m.p(repo, name))
+    assert snapshot_names(engine, repo) == sorted(names)
+    for name in names:
+        assert m.read(repo, name, "wait") == "SUCCESS\n"
+        assert m.json(repo, name, "info.json")["snapshot"] == name
+    os.rmdir(m.p(repo, "a%2fb"))
+    assert snapshot_names(engine, repo) == sorted(names[1:])
+
+
+def test_too_long_name_is_refused(engine, repo, mount):
+    m = mount()
+    with pytest.raises(OSError) as e:
+        os.mkdir(m.p(repo, "x" * 256))
+    assert e.value.errno == errno.ENAMETOOLONG
+
+
+def test_concurrency_refused_by_the_engine_is_ebusy(engine, slow_repo, big_index, index, mount):
+    engine.ok("PUT", "/_cluster/settings", {"transient": {"snapshot.max_concurrent_operations": 1}})
+    m = mount()
+    snapshot_only(m, slow_repo, big_index)
+    try:
+        os.mkdir(m.p(slow_repo, "one"))
+        with pytest.raises(OSError) as e:
+            os.mkdir(m.p(slow_repo, "two"))
+        assert e.value.errno == errno.EBUSY
+        assert "concurrent_snapshot_execution_exception" in m.errors()[-1]
+        # Deleting is one more operation, refused the same way while the limit holds.
+        with pytest.raises(OSError) as e:
+            os.rmdir(m.p(slow_repo, "one"))
+        assert e.value.errno == errno.EBUSY
+    finally:
+        engine.ok("PUT", "/_cluster/settings",
+                  {"transient": {"snapshot.max_concurrent_operations": None}})
+    os.rmdir(m.p(slow_repo, "one"))
+    assert snapshot_names(engine, slow_repo) == []
+
+
+def test_unknown_repository_is_enoent(engine, mount):
+    m = mount()
+    with pytest.raises(FileNotFoundError):
+        os.mkdir(m.p("no-such-repo", "snap"))
+
+
+def test_read_only_repository_is_erofs(engine, repo, index, mount, unique):
+    engine.snapshot(repo, "old", {"indices": index})
+    location = engine.ok("GET", "/_snapshot/" + repo)[repo]["settings"]["location"]
+    ro = unique("ro")
+    engine.ok("PUT", f"/_snapshot/{ro}", {"type": "fs", "settings": {"location": location, "readonly": True}})
+    try:
+        m = mount("cache_ttl=60")
+        m.read(ro, "old", "state")
+        before = m.stats()["requests"]
+        with pytest.raises(OSError) as e:
+            os.mkdir(m.p(ro, "new"))
+        assert e.value.errno == errno.EROFS
+        with pytest.raises(OSError) as e:
+            os.rmdir(m.p(ro, "old"))
+        assert e.value.errno == errno.EROFS
+        assert m.stats()["requests"] == before
+        assert snapshot_names(engine, repo) == ["old"]
+    finally:
+        engine.delete_repo(ro)
+
+
+def test_read_only_mount_is_erofs(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("ro")
+    for action in (lambda: os.mkdir(m.p(repo, "new")), lambda: os.rmdir(m.p(repo, "s")),
+                   lambda: open(m.p(repo, "s", "restore.json"), "w")):
+        with pytest.raises(OSError) as e:
+            action()
+        assert e.value.errno == errno.EROFS
+    assert snapshot_names(engine, repo) == ["s"]
+
+
+# ---------------------------------------------------------------- restore
+
+def restore_body(index, prefix="restored-"):
+    return '{"indices": "%s", "rename_pattern": "(.+)", "rename_replacement": "%s$1"}' % (index, prefix)
+
+
+def test_restore_json_restores_under_new_names(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount()
+    proc = sh(f"echo '{restore_body(index)}' > {m.p(repo, 's', 'restore.json')}")
+    assert proc.returncode == 0, proc.stderr
+    target = "restored-" + index
+    assert wait_until(lambda: engine.api("GET", f"/_cluster/health/{target}?wait_for_status=yellow&timeout=1s")[0] == 200)
+    assert count(engine, target) == count(engine, index) == 5
+    record = m.json(repo, "s", "restore.json")
+    assert record["request"]["rename_replacement"] == "restored-$1"
+    assert record["status"] == 200 and record["answer"].get("accepted") is True
+
+
+def test_refused_restore_fails_the_writing_shell(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount()
+    # The index exists and is open: the engine refuses, and echo must say so.
+    proc = sh(f"echo '{{\"indices\": \"{index}\"}}' > {m.p(repo, 's', 'restore.json')}")
+    assert proc.returncode != 0
+    assert "File exists" in proc.stderr
+    assert "snapshot_restore_exception" in m.errors()[-1]
+    record = m.json(repo, "s", "restore.json")
+    assert record["status"] >= 400
+    assert count(engine, index) == 5
+
+
+def test_invalid_json_fails_and_sends_nothing(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("cache_ttl=60")
+    m.read(repo, "s", "state")
+    for shell in ("sh", "bash"):
+        before = m.stats()["requests"]
+        proc = subprocess.run([shell, "-c", f"echo '{{bad' > {m.p(repo, 's', 'restore.json')}"],
+                              capture_output=True, text=True)
+        assert proc.returncode != 0 and "Invalid argument" in proc.stderr
+        assert m.stats()["requests"] == before
+    assert "invalid JSON" in m.errors()[-1]
+    assert [i for i in engine.ok("GET", "/_cat/indices?format=json") if i["index"].startswith("restored-")] == []
+
+
+def test_a_body_written_in_pieces_is_sent_once_complete(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount()
+    body = restore_body(index, "pieces-").encode()
+    fd = os.open(m.p(repo, "s", "restore.json"), os.O_WRONLY | os.O_TRUNC)
+    try:
+        before = m.stats()["requests"]
+        for i in range(0, len(body), 7):
+            os.write(fd, body[i:i + 7])
+            if i + 7 < len(body):
+                assert m.stats()["requests"] == before, "nothing sent before the document is complete"
+        os.write(fd, b"\n")
+    finally:
+        os.close(fd)
+    assert wait_until(lambda: engine.api("GET", f"/pieces-{index}/_count")[0] == 200)
+
+
+def test_an_unfinished_body_fails_at_close(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount()
+    fd = os.open(m.p(repo, "s", "restore.json"), os.O_WRONLY | os.O_TRUNC)
+    os.write(fd, b'{"indices": ')
+    with pytest.raises(OSError) as e:
+        os.close(fd)
+    assert e.value.errno == errno.EINVAL
+
+
+def test_huge_write_is_efbig_and_sends_nothing(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("cache_ttl=60")
+    m.read(repo, "s", "state")
+    before = m.stats()["requests"]
+    with pytest.raises(OSError) as e:
+        with open(m.p(repo, "s", "restore.json"), "w") as f:
+            f.write('{"indices": "' + "x" * (2 << 20) + '"}')
+    assert e.value.errno == errno.EFBIG
+    assert m.stats()["requests"] == before
+
+
+def test_restore_from_a_snapshot_with_an_escaped_name(engine, repo, index, mount):
+    engine.snapshot(repo, "x%3fy", {"indices": index})
+    m = mount()
+    proc = sh(f"echo '{restore_body(index, 'esc-')}' > '{m.p(repo, 'x%3fy', 'restore.json')}'")
+    assert proc.returncode == 0, proc.stderr
+    assert wait_until(lambda: engine.api("GET", f"/esc-{index}/_count")[0] == 200)
+
+
+# ---------------------------------------------------------------- recovery
+
+def test_recovery_lists_restored_indices(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("cache_ttl=0")
+    assert sh(f"echo '{restore_body(index, 'rec-')}' > {m.p(repo, 's', 'restore.json')}").returncode == 0
+    target = "rec-" + index
+    assert wait_until(lambda: m.read("_recovery", target).startswith("DONE"), limit=60)
+    line = m.read("_recovery", target)
+    assert line.startswith("DONE files 100.0% ") and f"snapshot {repo}/s" in line
+    raw = m.json("_recovery", target + ".json")
+    assert raw == engine.ok("GET", f"/{target}/_recovery")[target]
+    assert raw["shards"][0]["type"] == "SNAPSHOT"
+    assert index not in os.listdir(m.p("_recovery")), "an index not restored is not listed"
+
+
+def test_rm_recovery_of_a_live_index_is_eperm(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("cache_ttl=0")
+    assert sh(f"echo '{restore_body(index, 'live-')}' > {m.p(repo, 's', 'restore.json')}").returncode == 0
+    target = "live-" + index
+    assert wait_until(lambda: m.read("_recovery", target).startswith("DONE"))
+    with pytest.raises(PermissionError):
+        os.unlink(m.p("_recovery", target))
+    assert count(engine, target) == 5
+    assert "esfs deletes no live index" in m.errors()[-1]
+
+
+def test_rm_recovery_cancels_a_running_restore(engine, slow_repo, big_index, mount):
+    engine.snapshot(slow_repo, "s", {"indices": big_index})
+    m = mount("cache_ttl=0")
+    assert sh(f"echo '{restore_body(big_index, 'cancel-')}' > {m.p(slow_repo, 's', 'restore.json')}").returncode == 0
+    target = "cancel-" + big_index
+    assert wait_until(lambda: target in os.listdir(m.p("_recovery")))
+    assert not m.read("_recovery", target).startswith("DONE")
+    os.unlink(m.p("_recovery", target))
+    assert engine.api("GET", f"/{target}")[0] == 404
+
+
+# ---------------------------------------------------------------- repositories
+
+def test_repositories_are_registered_updated_verified_and_removed(engine, mount, unique):
+    m = mount()
+    name = unique("reg")
+    location = os.path.join(engine.repo_root, name)
+    os.mkdir(m.p(name))
+    assert os.listdir(m.p(name)) == ["_settings.json"]
+    assert engine.api("GET", f"/_snapshot/{name}")[0] == 404, "pending until its settings are written"
+    proc = sh(f"""echo '{{"type": "fs", "settings": {{"location": "{location}"}}}}' > {m.p(name, '_settings.json')}""")
+    assert proc.returncode == 0, proc.stderr
+    assert engine.ok("GET", f"/_snapshot/{name}")[name]["settings"]["location"] == location
+    proc = sh(f"""echo '{{"type": "fs", "settings": {{"location": "{location}", "chunk_size": "10mb"}}}}' > {m.p(name, '_settings.json')}""")
+    assert proc.returncode == 0, proc.stderr
+    assert engine.ok("GET", f"/_snapshot/{name}")[name]["settings"]["chunk_size"] == "10mb"
+    assert m.json(name, "_settings.json")["settings"]["chunk_size"] == "10mb"
+    verified = m.json(name, "_verify")
+    assert len(verified["nodes"]) == 1
+    os.mkdir(m.p(name, "kept"))
+    assert m.read(name, "kept", "wait") == "SUCCESS\n"
+    os.rmdir(m.p(name))
+    assert engine.api("GET", f"/_snapshot/{name}")[0] == 404
+    assert any(f.startswith("index-") for f in os.listdir(location)), "the data stays in the store"
+
+
+def test_refused_registration_reaches_the_shell(engine, mount, unique):
+    m = mount()
+    name = unique("bad")
+    os.mkdir(m.p(name))
+    proc = sh(f"""echo '{{"type": "no-such-type", "settings": {{}}}}' > {m.p(name, '_settings.json')}""")
+    assert proc.returncode != 0
+    assert "repository type" in m.errors()[-1]
+    assert engine.api("GET", f"/_snapshot/{name}")[0] == 404
+
+
+def test_failed_verification_fails_cat(engine, mount, unique):
+    name = unique("gone")
+    blocker = os.path.join(engine.repo_root, name)
+    subprocess.run(["runuser", "-u", "esfs-engine", "--", "touch", blocker], check=True)
+    engine.ok("PUT", f"/_snapshot/{name}?verify=false", {"type": "fs", "settings": {"location": blocker + "/x"}})
+    try:
+        m = mount()
+        proc = sh(f"cat {m.p(name, '_verify')}")
+        assert proc.returncode != 0
+        assert "exception" in proc.stdout
+        assert m.errors()[-1].split("\t")[1] == "open" or "_verify" in m.errors()[-1]
+    finally:
+        engine.delete_repo(name)
+        os.unlink(blocker)
+
+
+def test_pending_repository_disappears_at_unmount(engine, mount, unique, esfs_bin):
+    from esfs_harness import Mount
+    name = unique("pend")
+    m = Mount(engine.url, binary=esfs_bin).start()
+    os.mkdir(m.p(name))
+    assert name in os.listdir(m.path)
+    assert m.stop() == 0
+    m = mount()
+    assert name not in os.listdir(m.path)
+    assert engine.api("GET", f"/_snapshot/{name}")[0] == 404
+
+
+def test_rm_r_on_a_repository_deletes_its_snapshots_then_unregisters(engine, repo, index, mount):
+    for name in ("one", "two"):
+        engine.snapshot(repo, name, {"indices": index})
+    m = mount()
+    proc = sh(f"rm -r {m.p(repo)}")
+    assert proc.returncode == 0, proc.stderr
+    assert engine.api("GET", f"/_snapshot/{repo}")[0] == 404
+    engine.make_repo(repo)  # same location: the snapshots are gone from the store too
+    assert snapshot_names(engine, repo) == []
+
+
+# ---------------------------------------------------------------- nodelete
+
+def test_nodelete_refuses_every_delete(engine, repo, index, mount):
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("nodelete", "cache_ttl=0")
+    assert sh(f"echo '{restore_body(index, 'nd-')}' > {m.p(repo, 's', 'restore.json')}").returncode == 0
+    assert wait_until(lambda: "nd-" + index in os.listdir(m.p("_recovery")))
+    for action in (lambda: os.rmdir(m.p(repo, "s")), lambda: os.rmdir(m.p(repo)),
+                   lambda: os.unlink(m.p("_recovery", "nd-" + index)),
+                   lambda: os.unlink(m.p(repo, "s", "state"))):
+        with pytest.raises(PermissionError):
+            action()
+    assert sh(f"rm -r {m.p(repo, 's')}").returncode != 0
+    assert snapshot_names(engine, repo) == ["s"]
+    assert engine.api("GET", f"/_snapshot/{repo}")[0] == 200
+    assert count(engine, "nd-" + index) == 5

@@ -1,0 +1,60 @@
+#include <errno.h>
+
+#include "fs/names.h"
+#include "unit.h"
+
+static void snapshot_names_the_engines_take(void)
+{
+	const char *good[] = { "nightly-2026.11.21", "a%2fb", "c%3fd", "100%", "caf\xc3\xa9", "a:b", ".x", "-x" };
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK_INT(name_check_snapshot(good[i], NULL, 0), 0);
+}
+
+static void snapshot_names_the_engines_refuse(void)
+{
+	const char *bad[] = { "", ".", "..", "Upper", "_x", "a b", "a?b", "a#b", "a*b", "a,b", "a\"b",
+			      "a<b", "a>b", "a|b", "a\\b", "a/b", "tab\there" };
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CHECK_INT(name_check_snapshot(bad[i], why, sizeof(why)), -EINVAL);
+		CHECK(why[0] != '\0');
+	}
+	name_check_snapshot("Upper", why, sizeof(why));
+	CHECK_STR(why, "snapshot name [Upper] must be lowercase");
+	name_check_snapshot("a#b", why, sizeof(why));
+	CHECK_STR(why, "name [a#b] must not contain '#'");
+}
+
+static void repositories_may_have_uppercase(void)
+{
+	CHECK_INT(name_check_repository("Backups-EU", NULL, 0), 0);
+	CHECK_INT(name_check_repository("_x", NULL, 0), -EINVAL);
+	CHECK_INT(name_check_repository("a b", NULL, 0), -EINVAL);
+}
+
+static void overlong_names(void)
+{
+	char name[300];
+
+	memset(name, 'a', 256);
+	name[256] = '\0';
+	CHECK_INT(name_check_snapshot(name, NULL, 0), -EINVAL);
+	name[255] = '\0';
+	CHECK_INT(name_check_snapshot(name, NULL, 0), 0);
+}
+
+static const struct unit_case cases[] = {
+	{ "snapshot_names_the_engines_take", snapshot_names_the_engines_take },
+	{ "snapshot_names_the_engines_refuse", snapshot_names_the_engines_refuse },
+	{ "repositories_may_have_uppercase", repositories_may_have_uppercase },
+	{ "overlong_names", overlong_names },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return unit_main(argc, argv, cases);
+}
