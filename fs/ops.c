@@ -145,6 +145,8 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 		open_file_free(of);
 		return report("open", path, rc, &err);
 	}
+	/* Logged now, returned at close, once the engine's answer was read. */
+	report("open", path, of->close_rc, &err);
 	fi->fh = (uint64_t)(uintptr_t)of;
 	/* Contents change under the kernel's feet (a snapshot finishing): no page cache. */
 	fi->direct_io = 1;

@@ -114,36 +114,48 @@ static int refuse_invalid_json(struct esfs_error *err, size_t at)
 	return lookup_refuse(err, EINVAL, why);
 }
 
+/* Acts on the body once it is complete: 0, or a negative errno. */
+static int take_bytes(struct esfs *fs, const struct node *n, struct request_body *rb,
+		      struct esfs_error *err)
+{
+	size_t at;
+
+	switch (json_scan_object(rb->text.data, rb->text.len, &at)) {
+	case JSON_INCOMPLETE:
+		return 0;
+	case JSON_INVALID:
+		return refuse_invalid_json(err, at);
+	default:
+		rb->done = 1;
+		return act_on_body(fs, n, &rb->text, err);
+	}
+}
+
 /* Offsets are not looked at: a body is the bytes written since open, in order, as a pipe's. */
 int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
 	       size_t size, struct esfs_error *err)
 {
-	size_t at;
 	int rc;
 
 	memset(err, 0, sizeof(*err));
+	if (rb->refused)
+		return rb->refused;	/* the rest of a refused body: said once already */
 	if (rb->done) {
 		if (only_space(data, size))
 			return (int)size;
 		return lookup_refuse(err, EINVAL, "one JSON document per open: open the file again for the next");
 	}
-	if (rb->text.len + size > REQUEST_MAX_BYTES) {
-		rb->done = 1;
-		return lookup_refuse(err, EFBIG, "a request body is at most 1 MiB: nothing was sent");
-	}
-	if (buf_append(&rb->text, data, size))
+	if (rb->text.len + size > REQUEST_MAX_BYTES)
+		rc = lookup_refuse(err, EFBIG, "a request body is at most 1 MiB: nothing was sent");
+	else if (buf_append(&rb->text, data, size))
 		return -ENOMEM;
-	switch (json_scan_object(rb->text.data, rb->text.len, &at)) {
-	case JSON_INCOMPLETE:
-		return (int)size;
-	case JSON_INVALID:
+	else
+		rc = take_bytes(fs, n, rb, err);
+	if (rc < 0) {
 		rb->done = 1;
-		return refuse_invalid_json(err, at);
-	default:
-		rb->done = 1;
-		rc = act_on_body(fs, n, &rb->text, err);
-		return rc ? rc : (int)size;
+		rb->refused = rc;
 	}
+	return rc < 0 ? rc : (int)size;
 }
 
 int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,

@@ -60,6 +60,7 @@ int tree_unlink(struct esfs *fs, const struct node *n, struct esfs_error *err);
 struct request_body {
 	struct buf text;
 	int done;		/* acted on (or refused): the rest may only be white space */
+	int refused;		/* the negative errno of a refusal, repeated to later writes */
 };
 
 /* Returns size, or a negative errno when the bytes are refused or the request failed. */
