@@ -6,13 +6,14 @@
 #   scripts/engine.sh start KIND PORT       start on 127.0.0.1:PORT, print URL
 #   scripts/engine.sh stop  KIND PORT [--wipe]
 #   scripts/engine.sh pid   KIND PORT       print the engine pid
-#   scripts/engine.sh url   KIND PORT       print http://127.0.0.1:PORT
+#   scripts/engine.sh url   KIND PORT       print http://127.0.0.1:PORT (https:// if secure)
 #   scripts/engine.sh dir   KIND PORT       print the instance folder
 #   scripts/engine.sh repo  KIND PORT       print the path.repo folder
 #   scripts/engine.sh versions              newest versions per major on Maven Central
 #
 # KIND: opensearch (2.x), opensearch3 (3.x), elasticsearch (8.x),
-#       elasticsearch9 (9.x; not published as integ-test-zip, see below).
+#       elasticsearch9 (9.x; not published as integ-test-zip, see below),
+#       elasticsearch-secure (8.x with security: HTTPS and users, see below).
 #
 # Layout under ${ESFS_ENGINE_ROOT:-/var/tmp/esfs-engines}:
 #   downloads/                 zips copied out of the local Maven repository
@@ -23,6 +24,22 @@
 # (override: ESFS_ENGINE_TRANSPORT_PORT).
 #
 # Engines refuse to run as root, so they run as the system user esfs-engine.
+#
+# elasticsearch-secure is the elasticsearch distribution with x-pack security
+# on: HTTPS (and transport TLS) with a CA and node certificate made by openssl
+# on the first start (SAN IP:127.0.0.1, DNS:localhost), and two file-realm
+# users: esfs-admin (superuser) and esfs-reader (role esfs_snapshot_reader:
+# cluster privileges monitor and monitor_snapshot only). Its url is https://.
+# API keys live in the .security index, whose mapping needs the analysis
+# components pattern_capture, unique and uax_url_email of the analysis-common
+# module, which the integ-test-zip lacks (and which is not on Maven Central).
+# So this kind runs on a copy of the dist, dist/<name>-<version>-secure/, with
+# a small plugin compiled here (javac) that provides just those three from the
+# Lucene classes the dist already ships.
+#   <instance>/ca.pem      the CA certificate to trust
+#   <instance>/users.env   mode 0600: ESFS_ADMIN_PASSWORD=, ESFS_READER_PASSWORD=,
+#                          ESFS_ADMIN_API_KEY= (a fresh API key of esfs-admin on
+#                          each start, the base64 "encoded" form)
 set -euo pipefail
 
 # Pinned versions. Chosen on 2026-11-21 as the newest release of each major
@@ -93,8 +110,9 @@ ensure_user() {
 		--shell /usr/sbin/nologin "$ESFS_ENGINE_USER"
 }
 
-# kind_info KIND -> sets NAME GROUP VERSION JMIN JPREF FLAVOR
+# kind_info KIND -> sets NAME GROUP VERSION JMIN JPREF FLAVOR SECURE
 kind_info() {
+	SECURE=0
 	case "$1" in
 	opensearch)
 		NAME=opensearch GROUP=$OS_GROUP VERSION=$ESFS_OPENSEARCH_VERSION
@@ -105,11 +123,14 @@ kind_info() {
 	elasticsearch)
 		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH_VERSION
 		JMIN=17 JPREF=17 FLAVOR=es ;;
+	elasticsearch-secure)
+		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH_VERSION
+		JMIN=17 JPREF=17 FLAVOR=es SECURE=1 ;;
 	elasticsearch9)
 		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH9_VERSION
 		JMIN=21 JPREF=21 FLAVOR=es
 		[ -n "$VERSION" ] || die "no Elasticsearch 9.x integ-test-zip is published on Maven Central; set ESFS_ELASTICSEARCH9_VERSION to try one" ;;
-	*) die "unknown KIND '$1' (opensearch, opensearch3, elasticsearch, elasticsearch9)" ;;
+	*) die "unknown KIND '$1' (opensearch, opensearch3, elasticsearch, elasticsearch9, elasticsearch-secure)" ;;
 	esac
 	DIST="$ESFS_ENGINE_ROOT/dist/$NAME-$VERSION"
 }
@@ -238,6 +259,7 @@ instance() {
 	INST="$ESFS_ENGINE_ROOT/$KIND-$PORT"
 	PIDFILE="$INST/pid"
 	URL="http://127.0.0.1:$PORT"
+	[ "$SECURE" -eq 0 ] || URL="https://127.0.0.1:$PORT"
 	# transport (node-to-node) port: PORT+10000, away from the 92xx/93xx
 	# ports people give to HTTP and below the ephemeral range.
 	if [ -n "${ESFS_ENGINE_TRANSPORT_PORT:-}" ]; then
@@ -263,8 +285,217 @@ running_pid() {
 }
 
 healthy() {
+	if [ "$SECURE" -eq 1 ]; then
+		admin_curl -o /dev/null --max-time 5 \
+			"$URL/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
+		return
+	fi
 	curl -fsS -o /dev/null --max-time 5 \
 		"$URL/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- security
+
+# users_env_get NAME: the value of NAME= in <instance>/users.env
+users_env_get() {
+	local v
+	[ -r "$INST/users.env" ] || return 1
+	v=$(sed -n "s/^$1=//p" "$INST/users.env" | head -n1)
+	[ -n "$v" ] || return 1
+	echo "$v"
+}
+
+# admin_curl ARGS...: curl as esfs-admin over verified TLS. The password goes
+# through a config on stdin, never on a command line.
+admin_curl() {
+	local pw
+	pw=$(users_env_get ESFS_ADMIN_PASSWORD) || return 1
+	printf 'user = "esfs-admin:%s"\n' "$pw" |
+		curl -fsS --cacert "$INST/ca.pem" -K - "$@"
+}
+
+# make_certs: a CA and a node certificate for 127.0.0.1/localhost, once per
+# instance: config/certs/{ca.crt,node.crt,node.key}, and <instance>/ca.pem.
+make_certs() {
+	local certs="$INST/config/certs" tmp
+	if [ -s "$certs/node.key" ] && [ -s "$certs/node.crt" ] && [ -s "$INST/ca.pem" ] &&
+		cmp -s "$certs/ca.crt" "$INST/ca.pem"; then
+		return 0
+	fi
+	command -v openssl >/dev/null 2>&1 || apt_install openssl
+	mkdir -p "$certs"
+	tmp=$(mktemp -d)
+	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+		-subj "/CN=esfs test CA $KIND-$PORT" -keyout "$tmp/ca.key" -out "$tmp/ca.crt" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+		2>/dev/null || die "openssl could not make the CA"
+	openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
+		-keyout "$tmp/node.key" -out "$tmp/node.csr" 2>/dev/null || die "openssl could not make a CSR"
+	printf '%s\n' "basicConstraints = CA:FALSE" \
+		"keyUsage = critical, digitalSignature, keyEncipherment" \
+		"extendedKeyUsage = serverAuth, clientAuth" \
+		"subjectAltName = IP:127.0.0.1, DNS:localhost" >"$tmp/ext"
+	openssl x509 -req -sha256 -days 3650 -in "$tmp/node.csr" -CA "$tmp/ca.crt" \
+		-CAkey "$tmp/ca.key" -CAcreateserial -extfile "$tmp/ext" -out "$tmp/node.crt" \
+		2>/dev/null || die "openssl could not sign the node certificate"
+	install -m 0644 "$tmp/ca.crt" "$certs/ca.crt"
+	install -m 0644 "$tmp/node.crt" "$certs/node.crt"
+	install -m 0600 "$tmp/node.key" "$certs/node.key"
+	install -m 0644 "$tmp/ca.crt" "$INST/ca.pem"
+	rm -rf "$tmp"   # the CA key goes: nothing else is ever signed with it
+	log "made a CA and a node certificate in $certs (CA: $INST/ca.pem)"
+}
+
+# security_config: the security and TLS lines of elasticsearch.yml
+security_config() {
+	printf '%s\n' \
+		"xpack.security.enabled: true" \
+		"xpack.security.enrollment.enabled: false" \
+		"xpack.security.authc.api_key.enabled: true" \
+		"xpack.security.http.ssl.enabled: true" \
+		"xpack.security.http.ssl.key: certs/node.key" \
+		"xpack.security.http.ssl.certificate: certs/node.crt" \
+		"xpack.security.http.ssl.certificate_authorities: [certs/ca.crt]" \
+		"xpack.security.transport.ssl.enabled: true" \
+		"xpack.security.transport.ssl.verification_mode: certificate" \
+		"xpack.security.transport.ssl.key: certs/node.key" \
+		"xpack.security.transport.ssl.certificate: certs/node.crt" \
+		"xpack.security.transport.ssl.certificate_authorities: [certs/ca.crt]"
+}
+
+# secure_dist JDK: DIST becomes the copy of DIST with the analysis shim plugin
+# (see the head of this file), made once.
+secure_dist() {
+	local jdk=$1 base=$DIST plug=esfs-security-analysis tmp
+	DIST="$base-secure"
+	[ -f "$DIST/plugins/$plug/$plug.jar" ] && return 0
+	[ -x "$jdk/bin/javac" ] || die "$jdk has no javac (set ESFS_JAVA_HOME to a JDK)"
+	exec 9>"$ESFS_ENGINE_ROOT/.fetch.lock"
+	flock 9
+	if [ -f "$DIST/plugins/$plug/$plug.jar" ]; then
+		exec 9>&-
+		return 0
+	fi
+	log "making $DIST: $base with the $plug plugin"
+	tmp="$ESFS_ENGINE_ROOT/dist/.secure.$$"
+	rm -rf "$tmp"
+	mkdir -p "$tmp/src/esfs" "$tmp/classes"
+	shim_source >"$tmp/src/esfs/SecurityAnalysisPlugin.java"
+	"$jdk/bin/javac" -nowarn --release 17 -cp "$base/lib/*" -d "$tmp/classes" \
+		"$tmp/src/esfs/SecurityAnalysisPlugin.java" >&2 || die "javac failed on the $plug plugin"
+	cp -a "$base" "$tmp/dist"
+	mkdir -p "$tmp/dist/plugins/$plug"
+	"$jdk/bin/jar" cf "$tmp/dist/plugins/$plug/$plug.jar" -C "$tmp/classes" . ||
+		die "jar failed on the $plug plugin"
+	printf '%s\n' "description=pattern_capture, unique and uax_url_email for the .security index (esfs tests)" \
+		"version=$VERSION" "name=$plug" "classname=esfs.SecurityAnalysisPlugin" \
+		"java.version=17" "elasticsearch.version=$VERSION" \
+		>"$tmp/dist/plugins/$plug/plugin-descriptor.properties"
+	chmod -R a+rX "$tmp/dist"
+	rm -rf "$DIST"
+	mv "$tmp/dist" "$DIST"
+	rm -rf "$tmp"
+	exec 9>&-
+}
+
+shim_source() {
+	cat <<'JAVA'
+package esfs;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.email.UAX29URLEmailTokenizer;
+import org.apache.lucene.analysis.miscellaneous.RemoveDuplicatesTokenFilter;
+import org.apache.lucene.analysis.pattern.PatternCaptureGroupTokenFilter;
+import org.elasticsearch.index.analysis.TokenFilterFactory;
+import org.elasticsearch.index.analysis.TokenizerFactory;
+import org.elasticsearch.indices.analysis.AnalysisModule.AnalysisProvider;
+import org.elasticsearch.plugins.AnalysisPlugin;
+import org.elasticsearch.plugins.Plugin;
+
+/** What the .security index mapping needs from the analysis-common module. */
+public class SecurityAnalysisPlugin extends Plugin implements AnalysisPlugin {
+    private static TokenFilterFactory filter(String name, UnaryOperator<TokenStream> f) {
+        return new TokenFilterFactory() {
+            public String name() { return name; }
+            public TokenStream create(TokenStream in) { return f.apply(in); }
+        };
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenFilterFactory>> getTokenFilters() {
+        return Map.of(
+            "pattern_capture", (is, env, name, s) -> {
+                List<Pattern> ps = new ArrayList<>();
+                for (String p : s.getAsList("patterns")) ps.add(Pattern.compile(p));
+                boolean keep = s.getAsBoolean("preserve_original", true);
+                Pattern[] arr = ps.toArray(new Pattern[0]);
+                return filter(name, in -> new PatternCaptureGroupTokenFilter(in, keep, arr));
+            },
+            "unique", (is, env, name, s) -> filter(name, RemoveDuplicatesTokenFilter::new));
+    }
+
+    @Override
+    public Map<String, AnalysisProvider<TokenizerFactory>> getTokenizers() {
+        return Map.of("uax_url_email",
+            (is, env, name, s) -> TokenizerFactory.newFactory(name, UAX29URLEmailTokenizer::new));
+    }
+}
+JAVA
+}
+
+# es_tool NAME ARGS...: a bin/ tool of the distribution, as the engine user
+es_tool() {
+	local tool=$1
+	shift
+	(cd "$INST" && runuser -u "$ESFS_ENGINE_USER" -- env -i PATH=/usr/bin:/bin HOME="$INST" \
+		ES_JAVA_HOME="$JDK" ES_PATH_CONF="$INST/config" ES_TMPDIR="$INST/tmp" \
+		"$DIST/bin/$tool" "$@" </dev/null >>"$INST/logs/tools.log" 2>&1)
+}
+
+# make_users: roles.yml and the file-realm users, once per instance (the
+# users file lives in the instance config, which survives restarts).
+make_users() {
+	local conf="$INST/config" admin_pw reader_pw
+	printf '%s\n' "# written by scripts/engine.sh" "esfs_snapshot_reader:" \
+		"  cluster: [monitor, monitor_snapshot]" >"$conf/roles.yml"
+	if users_env_get ESFS_ADMIN_PASSWORD >/dev/null && users_env_get ESFS_READER_PASSWORD >/dev/null &&
+		grep -q '^esfs-admin:' "$conf/users" 2>/dev/null &&
+		grep -q '^esfs-reader:' "$conf/users" 2>/dev/null; then
+		return 0
+	fi
+	admin_pw=$(openssl rand -hex 16)
+	reader_pw=$(openssl rand -hex 16)
+	: >"$conf/users"
+	: >"$conf/users_roles"
+	chown -R "$ESFS_ENGINE_USER:$ESFS_ENGINE_USER" "$INST"
+	# the tool takes the password only as -p (a test node on loopback)
+	es_tool elasticsearch-users useradd esfs-admin -p "$admin_pw" -r superuser ||
+		fail_start "elasticsearch-users useradd esfs-admin failed (see $INST/logs/tools.log)"
+	es_tool elasticsearch-users useradd esfs-reader -p "$reader_pw" -r esfs_snapshot_reader ||
+		fail_start "elasticsearch-users useradd esfs-reader failed (see $INST/logs/tools.log)"
+	(umask 077 && printf 'ESFS_ADMIN_PASSWORD=%s\nESFS_READER_PASSWORD=%s\n' \
+		"$admin_pw" "$reader_pw" >"$INST/users.env")
+	chmod 0600 "$INST/users.env"
+	log "users esfs-admin and esfs-reader made; passwords in $INST/users.env"
+}
+
+# make_api_key: a fresh API key of esfs-admin into users.env (ESFS_ADMIN_API_KEY)
+make_api_key() {
+	local answer key
+	answer=$(admin_curl --max-time 30 -X POST -H 'Content-Type: application/json' \
+		-d '{"name":"esfs-admin-key"}' "$URL/_security/api_key") ||
+		fail_start "POST _security/api_key failed"
+	key=$(printf '%s' "$answer" | sed -n 's/.*"encoded" *: *"\([^"]*\)".*/\1/p')
+	[ -n "$key" ] || fail_start "no encoded API key in the answer of POST _security/api_key"
+	sed -i '/^ESFS_ADMIN_API_KEY=/d' "$INST/users.env"
+	echo "ESFS_ADMIN_API_KEY=$key" >>"$INST/users.env"
+	chmod 0600 "$INST/users.env"
 }
 
 # write_config: per-instance copy of the dist config, then our settings.
@@ -292,7 +523,9 @@ path.logs: $INST/logs
 path.repo: ["$INST/repo"]
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
-	if [ "$FLAVOR" = es ] && [ -d "$DIST/modules/x-pack-security" ]; then
+	if [ "$SECURE" -eq 1 ]; then
+		security_config >>"$yml"
+	elif [ "$FLAVOR" = es ] && [ -d "$DIST/modules/x-pack-security" ]; then
 		cat >>"$yml" <<EOF
 xpack.security.enabled: false
 EOF
@@ -343,10 +576,20 @@ cmd_start() {
 	ensure_user
 	local jdk
 	jdk=$(ensure_jdk)
+	JDK=$jdk
 	case "$ESFS_ENGINE_ROOT" in /*) ;; *) die "ESFS_ENGINE_ROOT must be absolute" ;; esac
+	[ "$SECURE" -eq 0 ] || secure_dist "$jdk"
 	mkdir -p "$INST"/{data,logs,tmp,repo}
 	write_config
+	if [ "$SECURE" -eq 1 ]; then
+		[ -d "$DIST/modules/x-pack-security" ] || die "$DIST has no x-pack-security module"
+		make_certs
+		make_users
+	fi
 	chown -R "$ESFS_ENGINE_USER:$ESFS_ENGINE_USER" "$INST"
+	# users.env (0600) and ca.pem stay root's
+	[ ! -e "$INST/users.env" ] || chown root:root "$INST/users.env"
+	[ ! -e "$INST/ca.pem" ] || chown root:root "$INST/ca.pem"
 	chmod 0755 "$INST"
 	chmod 2775 "$INST/repo"
 	runuser -u "$ESFS_ENGINE_USER" -- test -w "$INST/repo" ||
@@ -377,6 +620,7 @@ cmd_start() {
 		[ "$SECONDS" -lt "$deadline" ] || fail_start "not yellow after ${ESFS_ENGINE_TIMEOUT}s"
 		sleep 0.25
 	done
+	[ "$SECURE" -eq 0 ] || make_api_key
 	log "$KIND up on $URL (pid $(running_pid || echo '?')) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s; path.repo=$INST/repo"
 	echo "$URL"
 }
