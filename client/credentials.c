@@ -30,12 +30,19 @@ void credentials_clear(struct credentials *c)
 	secret_free(&c->api_key);
 }
 
+/*
+ * unsetenv only unlinks the variable: its text stays where the kernel put it,
+ * and /proc/<pid>/environ would show it for the life of the mount. So the
+ * value is overwritten in place first.
+ */
 static void take_env(char **field, const char *name)
 {
-	const char *value = getenv(name);
+	char *value = getenv(name);
 
-	if (value && *value)
+	if (value && *value) {
 		set_secret(field, value);
+		explicit_bzero(value, strlen(value));
+	}
 	unsetenv(name);
 }
 
