@@ -263,7 +263,8 @@ static int show_help(struct fuse_args *args)
 
 /*
  * Defaults go first so that the user's own -o options, later on the line,
- * win. max_threads is set because libfuse 3.14 warns about its own default;
+ * win. max_idle_threads is set because libfuse 3.14 otherwise warns about
+ * its own default ("Ignoring invalid max threads value");
  * default_permissions makes the kernel apply the modes esfs shows, so that
  * with allow_other only the mounting user can start a restore or a delete.
  */
@@ -271,7 +272,7 @@ static int add_default_options(struct fuse_args *args, const char *url)
 {
 	char opt[1024];
 
-	snprintf(opt, sizeof(opt), "-osubtype=esfs,fsname=%s,max_threads=16,default_permissions", url);
+	snprintf(opt, sizeof(opt), "-osubtype=esfs,fsname=%s,max_idle_threads=16,default_permissions", url);
 	return fuse_opt_insert_arg(args, 1, opt);
 }
 
