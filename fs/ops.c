@@ -324,6 +324,7 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	ctx->tree.uid = getuid();
 	ctx->tree.gid = getgid();
 	ctx->tree.nodelete = mount->nodelete;
+	ctx->tree.signer = mount->http.signer;
 	ctx->tree.interrupted = was_interrupted;
 	ctx->tree.state = state_new();
 	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);

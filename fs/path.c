@@ -19,6 +19,7 @@ static const struct fixed_entry cluster_entries[] = {
 static const struct fixed_entry esfs_entries[] = {
 	{ "stats", NODE_ESFS_STATS },
 	{ "errors", NODE_ESFS_ERRORS },
+	{ "aws", NODE_ESFS_AWS },
 	{ NULL, NODE_ROOT },
 };
 

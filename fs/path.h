@@ -22,6 +22,7 @@ enum node_kind {
 	NODE_ESFS_DIR,
 	NODE_ESFS_STATS,
 	NODE_ESFS_ERRORS,
+	NODE_ESFS_AWS,		/* only when signing for AWS */
 	NODE_RECOVERY_DIR,
 	NODE_RECOVERY_ENTRY,	/* <index> or <index>.json: which one, only the listing says */
 	NODE_REPO_DIR,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client/api.h"
+#include "client/aws_sign.h"
 #include "client/errlog.h"
 #include "client/stats.h"
 #include "fs/lookup.h"
@@ -136,6 +137,9 @@ int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esf
 		return stats_render(out);
 	case NODE_ESFS_ERRORS:
 		return errlog_render(out);
+	case NODE_ESFS_AWS:
+		/* Which credentials sign, never the secret: -ENOENT when esfs does not sign. */
+		return aws_signer_render(fs->signer, out);
 	case NODE_RECOVERY_ENTRY:
 		return recovery_read(fs, n->entry, out, err);
 	case NODE_REPO_SETTINGS:
@@ -234,11 +238,15 @@ int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, str
 	return rc;
 }
 
-static int list_fixed(enum node_kind dir, tree_entry_fn fn, void *ctx)
+static int list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx)
 {
 	for (const struct fixed_entry *e = node_fixed_entries(dir); e->name; e++) {
 		struct node_attr attr = { .is_dir = node_is_dir(e->kind) };
-		int rc = fn(ctx, e->name, &attr);
+		int rc;
+
+		if (e->kind == NODE_ESFS_AWS && !fs->signer)
+			continue;
+		rc = fn(ctx, e->name, &attr);
 
 		if (rc)
 			return rc;
@@ -320,7 +328,7 @@ static int list_repo_dir(struct esfs *fs, const struct node *n, tree_entry_fn fn
 	if (rc)
 		return rc;
 	cached_release(answer);
-	rc = list_fixed(NODE_REPO_DIR, fn, ctx);
+	rc = list_fixed(fs, NODE_REPO_DIR, fn, ctx);
 	return rc ? rc : list_snapshots(fs, n, fn, ctx, err);
 }
 
@@ -337,7 +345,7 @@ int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx
 		return list_repo_dir(fs, n, fn, ctx, err);
 	rc = tree_stat(fs, n, &attr, err);
 	if (!rc)
-		rc = list_fixed(n->kind, fn, ctx);
+		rc = list_fixed(fs, n->kind, fn, ctx);
 	if (!rc && n->kind == NODE_ROOT)
 		rc = list_repositories(fs, fn, ctx, err);
 	if (!rc && n->kind == NODE_RECOVERY_DIR)

@@ -20,6 +20,7 @@ struct esfs {
 	uid_t uid;
 	gid_t gid;
 	int nodelete;
+	const struct http_signer *signer;	/* AWS SigV4, or NULL */
 	/* Whether the caller gave up (Ctrl-C) on the operation under way; blocking reads poll it. */
 	int (*interrupted)(void);
 };
