@@ -32,17 +32,6 @@ static int writable_repository(struct esfs *fs, const char *repo, struct esfs_er
 	return rc;
 }
 
-static int repository_exists(struct esfs *fs, const char *repo, struct esfs_error *err)
-{
-	struct cached *answer;
-	const cJSON *entry;
-	int rc = lookup_repository(fs, repo, &answer, &entry, err);
-
-	if (rc == 0)
-		cached_release(answer);
-	return rc;
-}
-
 /* mkdir /<repo>: a folder that holds _settings.json until that is written. */
 static int make_pending_repository(struct esfs *fs, const char *name, struct esfs_error *err)
 {
@@ -51,7 +40,7 @@ static int make_pending_repository(struct esfs *fs, const char *name, struct esf
 
 	if (rc)
 		return rc;
-	rc = repository_exists(fs, name, err);
+	rc = lookup_repository_exists(fs, name, err);
 	if (rc == 0)
 		return -EEXIST;
 	if (rc != -ENOENT || err->type[0])
@@ -108,21 +97,17 @@ int tree_mkdir(struct esfs *fs, const char *path, struct esfs_error *err)
 
 static int delete_snapshot(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
-	struct cached *list;
-	const cJSON *row;
-	int rc = lookup_snapshot(fs, n, &list, &row, err);
+	int rc = lookup_snapshot_exists(fs, n, err);
 
-	if (rc)
-		return rc;
-	cached_release(list);
-	rc = writable_repository(fs, n->repo, err);
+	if (!rc)
+		rc = writable_repository(fs, n->repo, err);
 	return rc ? rc : api_snapshot_delete(fs->client, n->repo, n->snap, err);
 }
 
 /* rmdir /<repo>: unregisters it; its snapshots stay in the store. */
 static int remove_repository(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
-	int rc = repository_exists(fs, n->repo, err);
+	int rc = lookup_repository_exists(fs, n->repo, err);
 
 	if (rc == -ENOENT && !err->type[0] && state_pending_remove(fs->state, n->repo) == 0)
 		return 0;
@@ -169,7 +154,7 @@ static int verify_repository(struct esfs *fs, const struct node *n, struct buf *
 			     struct esfs_error *err)
 {
 	struct http_response resp = { 0 };
-	int rc = repository_exists(fs, n->repo, err);
+	int rc = lookup_repository_exists(fs, n->repo, err);
 
 	if (rc)
 		return rc;

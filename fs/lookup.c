@@ -57,6 +57,28 @@ int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answe
 	return 0;
 }
 
+int lookup_repository_exists(struct esfs *fs, const char *repo, struct esfs_error *err)
+{
+	struct cached *answer;
+	const cJSON *entry;
+	int rc = lookup_repository(fs, repo, &answer, &entry, err);
+
+	if (rc == 0)
+		cached_release(answer);
+	return rc;
+}
+
+int lookup_snapshot_exists(struct esfs *fs, const struct node *n, struct esfs_error *err)
+{
+	struct cached *list;
+	const cJSON *row;
+	int rc = lookup_snapshot(fs, n, &list, &row, err);
+
+	if (rc == 0)
+		cached_release(list);
+	return rc;
+}
+
 static int is_true(const cJSON *item)
 {
 	return cJSON_IsTrue(item) || (cJSON_IsString(item) && !strcmp(item->valuestring, "true"));

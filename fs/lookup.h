@@ -17,6 +17,10 @@ int lookup_repository(struct esfs *fs, const char *repo, struct cached **answer,
 /* The snapshot's row in its repository's listing, likewise. */
 int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answer,
 		    const struct cJSON **row, struct esfs_error *err);
+/* Whether they exist: 0, -ENOENT (err->type empty), or the cluster's failure. */
+int lookup_repository_exists(struct esfs *fs, const char *repo, struct esfs_error *err);
+int lookup_snapshot_exists(struct esfs *fs, const struct node *n, struct esfs_error *err);
+
 /*
  * Read-only repositories: "readonly": true in their settings, or Amazon
  * OpenSearch Service's automated ones, which it alone may write.

@@ -44,13 +44,10 @@ static int restore_snapshot(struct esfs *fs, const struct node *n, const char *b
 			    struct esfs_error *err)
 {
 	struct http_response resp = { 0 };
-	struct cached *list;
-	const cJSON *row;
-	int rc = lookup_snapshot(fs, n, &list, &row, err);
+	int rc = lookup_snapshot_exists(fs, n, err);
 
 	if (rc)
 		return rc;
-	cached_release(list);
 	rc = api_snapshot_restore(fs->client, n->repo, n->snap, body, len, &resp, err);
 	remember_restore(fs, n, body, &resp, err);
 	http_response_free(&resp);

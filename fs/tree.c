@@ -170,13 +170,9 @@ static int stat_snapshot_dir(struct esfs *fs, const struct node *n, struct node_
 
 static int stat_repo_dir(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
-	struct cached *answer;
-	const cJSON *entry;
-	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
+	int rc = lookup_repository_exists(fs, n->repo, err);
 
-	if (rc == 0)
-		cached_release(answer);
-	else if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
+	if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
 		rc = 0;
 	return rc;
 }
