@@ -478,3 +478,18 @@ def test_nodelete_refuses_every_delete(engine, repo, index, mount):
     assert snapshot_names(engine, repo) == ["s"]
     assert engine.api("GET", f"/_snapshot/{repo}")[0] == 200
     assert count(engine, "nd-" + index) == 5
+
+
+@pytest.mark.parametrize("name", ["a?b", "a#b", "a b", "Upper", "%2e%2e%2fx", "..%2f"])
+def test_odd_names_never_become_other_requests(engine, repo, index, mount, name):
+    """rmdir and restore.json on a name that is no snapshot: ENOENT, and nothing is sent."""
+    engine.snapshot(repo, "real", {"indices": index})
+    m = mount("cache_ttl=60")
+    os.listdir(m.p(repo))
+    before = m.stats()["requests"]
+    with pytest.raises(FileNotFoundError):
+        os.rmdir(m.p(repo, name))
+    proc = sh(f"echo '{restore_body(index)}' > '{m.p(repo, name, 'restore.json')}'")
+    assert proc.returncode != 0
+    assert m.stats()["requests"] == before
+    assert snapshot_names(engine, repo) == ["real"]
