@@ -31,7 +31,8 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("ESFS_KEEP_ENGINES"):
         return
     for engine in _engines.values():
-        engine.stop()
+        if engine.started_here:  # an engine that was running before the suite stays
+            engine.stop()
 
 
 @pytest.fixture(scope="session", params=engine_kinds())

@@ -15,8 +15,11 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE_SH = os.path.join(ROOT, "scripts", "engine.sh")
 
-# Each engine kind the suite knows, with the port its test node listens on.
-ENGINE_PORTS = {"opensearch": 9201, "elasticsearch": 9202, "opensearch3": 9203}
+# Each engine kind the suite knows, with the port its test node listens on;
+# ESFS_TEST_PORT_OFFSET moves them all, so that two suites can run side by side.
+_OFFSET = int(os.environ.get("ESFS_TEST_PORT_OFFSET", "0"))
+ENGINE_PORTS = {kind: port + _OFFSET for kind, port in
+                {"opensearch": 9201, "elasticsearch": 9202, "opensearch3": 9203}.items()}
 
 
 def esfs_binary():
@@ -31,6 +34,7 @@ class Engine:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.repo_root = None
+        self.started_here = False
 
     def script(self, *args, check=True):
         return subprocess.run(["bash", ENGINE_SH, *args, self.kind, str(self.port)],
@@ -40,6 +44,7 @@ class Engine:
         proc = self.script("start", check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"cannot start {self.kind}: {proc.stderr[-3000:]}")
+        self.started_here = self.started_here or "already running" not in proc.stderr
         self.repo_root = self.script("repo").stdout.strip()
         return self
 
