@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	gcc meson ninja-build pkg-config
 	libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libssl-dev
-	curl unzip maven
+	curl unzip maven iproute2 util-linux
 	python3 python3-pytest python3-botocore python3-yaml python3-venv
 	shellcheck valgrind
 )

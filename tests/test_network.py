@@ -1,0 +1,45 @@
+"""Nothing leaves loopback: the suite runs (in scripts/test.sh) in a network namespace
+with only loopback, and esfs's AWS defaults are only used when nothing overrides them."""
+import errno
+import os
+import socket
+import subprocess
+
+import pytest
+
+from esfs_harness import ROOT
+
+isolated = pytest.mark.skipif(not os.environ.get("ESFS_TEST_ISOLATED"),
+                              reason="scripts/test.sh runs the suite with only loopback")
+
+
+@isolated
+def test_only_loopback_is_reachable():
+    for address in (("169.254.169.254", 80), ("169.254.170.2", 80), ("10.0.0.1", 443)):
+        s = socket.socket()
+        s.settimeout(2)
+        with pytest.raises(OSError) as e:
+            s.connect(address)
+        s.close()
+        assert e.value.errno == errno.ENETUNREACH
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        with socket.create_connection(server.getsockname(), timeout=2):
+            pass
+
+
+@isolated
+def test_esfs_with_no_credentials_tries_nothing_but_the_default_metadata_address(tmp_path):
+    """No AWS credentials anywhere and instance metadata not disabled: esfs asks the default
+    IMDS address (which here cannot be reached) and refuses to mount, quickly."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_CONFIG_FILE=str(tmp_path / "none"))
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    proc = subprocess.run([os.path.join(ROOT, "build", "esfs"), "-f", "-o", "aws_sigv4,aws_region=us-east-1",
+                           "http://127.0.0.1:9", str(mnt)], env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode != 0
+    assert "credentials" in proc.stderr.lower()
