@@ -9,7 +9,7 @@ PACKAGES=(
 	libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libssl-dev
 	curl unzip maven iproute2 util-linux
 	python3 python3-pytest python3-botocore python3-yaml python3-venv
-	shellcheck valgrind
+	shellcheck valgrind jq
 )
 
 missing=()

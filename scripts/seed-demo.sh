@@ -114,6 +114,7 @@ bulk '{"index":{"_index":"demo-logs","_id":"1"}}
 {"name":"bob","email":"bob@example.org","age":27}
 '
 snapshot nightly-1 "demo-logs,demo-metrics,demo-users"
+sleep 1 # start times are kept in seconds: a second apart, "ls -lt" shows the order
 
 bulk '{"index":{"_index":"demo-logs","_id":"4"}}
 {"@timestamp":"2024-01-02T00:00:00Z","level":"info","message":"nightly job done"}
@@ -121,6 +122,7 @@ bulk '{"index":{"_index":"demo-logs","_id":"4"}}
 {"@timestamp":"2024-01-02T00:00:00Z","host":"web-1","cpu":0.75}
 '
 snapshot nightly-2 "demo-logs,demo-metrics"
+sleep 1
 
 bulk '{"index":{"_index":"demo-users","_id":"carol"}}
 {"name":"carol","email":"carol@example.org","age":41}
