@@ -26,6 +26,16 @@ def test_mount_use_unmount_under_valgrind(engine, repo, unique, tmp_path):
                        capture_output=True, check=True, timeout=120)
         with pytest.raises(FileNotFoundError):
             os.stat(m.p(repo, "missing"))
+        # The write side too: a snapshot, a refused restore, invalid JSON, a delete.
+        os.mkdir(m.p(repo, "two"))
+        assert m.read(repo, "two", "wait") == "SUCCESS\n"
+        with pytest.raises(FileExistsError):
+            with open(m.p(repo, "two", "restore.json"), "w") as f:
+                f.write('{"indices": "*"}')
+        with pytest.raises(OSError):
+            with open(m.p(repo, "two", "restore.json"), "w") as f:
+                f.write("{bad")
+        os.rmdir(m.p(repo, "two"))
     finally:
         rc = m.stop()
     report = log.read_text()
