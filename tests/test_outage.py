@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from test_tree import REPO_FILES
+
 
 def timed_ls(path, limit):
     start = time.monotonic()
@@ -28,7 +30,7 @@ def wait_until_gone(pid, limit=30):
 
 def test_hung_engine_times_out(engine, repo, mount):
     m = mount("timeout=2", "connect_timeout=1", "cache_ttl=0")
-    assert os.listdir(m.p(repo)) == ["_settings.json"]
+    assert os.listdir(m.p(repo)) == REPO_FILES
     pid = engine.pid()
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -42,12 +44,12 @@ def test_hung_engine_times_out(engine, repo, mount):
     assert m.stats()["timeouts"] >= 1
     # The engine answers again: once esfs's one-second rest for the node is over, the same mount works.
     time.sleep(1.1)
-    assert os.listdir(m.p(repo)) == ["_settings.json"]
+    assert os.listdir(m.p(repo)) == REPO_FILES
 
 
 def test_killed_engine_fails_fast_and_mount_recovers(engine, repo, mount):
     m = mount("timeout=3", "connect_timeout=1", "cache_ttl=0")
-    assert os.listdir(m.p(repo)) == ["_settings.json"]
+    assert os.listdir(m.p(repo)) == REPO_FILES
     pid = engine.pid()
     os.kill(pid, signal.SIGKILL)
     wait_until_gone(pid)
@@ -62,5 +64,5 @@ def test_killed_engine_fails_fast_and_mount_recovers(engine, repo, mount):
     finally:
         engine.start()
     # Same mount, no remount: the engine's data is where it was.
-    assert os.listdir(m.p(repo)) == ["_settings.json"]
+    assert os.listdir(m.p(repo)) == REPO_FILES
     assert m.read("_cluster", "health").strip() in ("green", "yellow")
