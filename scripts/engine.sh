@@ -11,7 +11,7 @@
 #   scripts/engine.sh repo  KIND PORT       print the path.repo folder
 #   scripts/engine.sh versions              newest versions per major on Maven Central
 #
-# KIND: opensearch (2.x), opensearch3 (3.x), elasticsearch (8.x),
+# KIND: opensearch (2.x), opensearch3 (3.x), elasticsearch (8.x), elasticsearch7 (7.x),
 #       elasticsearch9 (9.x; not published as integ-test-zip, see below),
 #       elasticsearch-secure (8.x with security: HTTPS and users, see below).
 #
@@ -52,6 +52,7 @@ set -euo pipefail
 : "${ESFS_OPENSEARCH_VERSION:=2.19.6}"
 : "${ESFS_OPENSEARCH3_VERSION:=3.6.0}"
 : "${ESFS_ELASTICSEARCH_VERSION:=8.19.21}"
+: "${ESFS_ELASTICSEARCH7_VERSION:=7.17.29}"
 : "${ESFS_ELASTICSEARCH9_VERSION:=}"
 
 : "${ESFS_ENGINE_ROOT:=/var/tmp/esfs-engines}"
@@ -123,6 +124,9 @@ kind_info() {
 	elasticsearch)
 		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH_VERSION
 		JMIN=17 JPREF=17 FLAVOR=es ;;
+	elasticsearch7)
+		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH7_VERSION
+		JMIN=11 JPREF=17 FLAVOR=es ;;
 	elasticsearch-secure)
 		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH_VERSION
 		JMIN=17 JPREF=17 FLAVOR=es SECURE=1 ;;
@@ -130,7 +134,7 @@ kind_info() {
 		NAME=elasticsearch GROUP=$ES_GROUP VERSION=$ESFS_ELASTICSEARCH9_VERSION
 		JMIN=21 JPREF=21 FLAVOR=es
 		[ -n "$VERSION" ] || die "no Elasticsearch 9.x integ-test-zip is published on Maven Central; set ESFS_ELASTICSEARCH9_VERSION to try one" ;;
-	*) die "unknown KIND '$1' (opensearch, opensearch3, elasticsearch, elasticsearch9, elasticsearch-secure)" ;;
+	*) die "unknown KIND '$1' (opensearch, opensearch3, elasticsearch, elasticsearch7, elasticsearch9, elasticsearch-secure)" ;;
 	esac
 	DIST="$ESFS_ENGINE_ROOT/dist/$NAME-$VERSION"
 }

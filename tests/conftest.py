@@ -13,9 +13,32 @@ import pytest
 from esfs_harness import ENGINE_PORTS, ROOT, Engine, Mount
 
 
+# The engines every test runs on, and the other majors that run here, on which the
+# tree, backup and outage tests run with the release build.
+MAIN_ENGINES = "opensearch,elasticsearch"
+EXTRA_ENGINES = {"opensearch3", "elasticsearch7"}
+EXTRA_MODULES = {"test_tree", "test_backup", "test_outage"}
+
+
 def engine_kinds():
-    wanted = os.environ.get("ESFS_TEST_ENGINES", "opensearch,elasticsearch")
+    wanted = os.environ.get("ESFS_TEST_ENGINES", MAIN_ENGINES + "," + ",".join(sorted(EXTRA_ENGINES)))
     return [k for k in wanted.split(",") if k]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keeps the runs on the extra engines to what tells the engines apart."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params else {}
+        extra = params.get("engine") in EXTRA_ENGINES
+        if extra and (item.module.__name__ not in EXTRA_MODULES or params.get("esfs_bin") != "build"):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 _engines = {}

@@ -19,7 +19,8 @@ ENGINE_SH = os.path.join(ROOT, "scripts", "engine.sh")
 # ESFS_TEST_PORT_OFFSET moves them all, so that two suites can run side by side.
 _OFFSET = int(os.environ.get("ESFS_TEST_PORT_OFFSET", "0"))
 ENGINE_PORTS = {kind: port + _OFFSET for kind, port in
-                {"opensearch": 9201, "elasticsearch": 9202, "opensearch3": 9203}.items()}
+                {"opensearch": 9201, "elasticsearch": 9202, "opensearch3": 9203,
+                 "elasticsearch7": 9204}.items()}
 
 
 def esfs_binary():
