@@ -1,6 +1,7 @@
 #include "fs/ops.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@ struct esfs_ctx {
  * open sees one version. Written: the request body gathered so far.
  */
 struct open_file {
+	pthread_mutex_t lock;	/* writes to one open may come on several threads */
 	struct node node;
 	struct buf content;
 	struct request_body body;
@@ -114,6 +116,7 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 
 static void open_file_free(struct open_file *of)
 {
+	pthread_mutex_destroy(&of->lock);
 	buf_free(&of->content);
 	buf_free(&of->body.text);
 	free(of);
@@ -130,6 +133,7 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 	of = calloc(1, sizeof(*of));
 	if (!of)
 		return -ENOMEM;
+	pthread_mutex_init(&of->lock, NULL);
 	rc = path_parse(path, &of->node);
 	of->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (!rc && of->writing && !node_is_writable(of->node.kind))
@@ -179,7 +183,9 @@ static int esfs_write(const char *path, const char *buf, size_t size, off_t offs
 	int rc;
 
 	(void)offset;
+	pthread_mutex_lock(&of->lock);
 	rc = tree_write(current_fs(), &of->node, &of->body, buf, size, &err);
+	pthread_mutex_unlock(&of->lock);
 	return rc < 0 ? report("write", path, rc, &err) : rc;
 }
 
@@ -188,11 +194,14 @@ static int esfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	struct esfs_error err = { 0 };
-	int rc = of->close_rc;
+	int rc;
 
+	pthread_mutex_lock(&of->lock);
+	rc = of->close_rc;
 	of->close_rc = 0;
 	if (of->writing)
-		return report("close", path, tree_write_end(current_fs(), &of->node, &of->body, &err), &err);
+		rc = report("close", path, tree_write_end(current_fs(), &of->node, &of->body, &err), &err);
+	pthread_mutex_unlock(&of->lock);
 	return rc;
 }
 
