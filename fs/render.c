@@ -80,6 +80,53 @@ int render_json(struct buf *out, const cJSON *json)
 	return rc ? rc : buf_puts(out, "\n");
 }
 
+static int is_secret_setting(const char *name)
+{
+	static const char *const parts[] = { "secret", "password", "token", "private_key",
+					     "account_key", "credentials" };
+	char lower[128];
+	size_t i;
+
+	for (i = 0; name[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
+	lower[i] = '\0';
+	if (!strcmp(lower, "key") || !strcmp(lower, "sas_token"))
+		return 1;
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strstr(lower, parts[i]))
+			return 1;
+	return 0;
+}
+
+/* Settings come flat ("s3.client.secret_key") or nested; both are walked. */
+static void redact_secrets(cJSON *settings)
+{
+	cJSON *item, *next;
+
+	/* Not cJSON_ArrayForEach: a replaced item is freed before the loop would step on. */
+	for (item = settings ? settings->child : NULL; item; item = next) {
+		next = item->next;
+		if (cJSON_IsObject(item))
+			redact_secrets(item);
+		else if (item->string && is_secret_setting(item->string))
+			cJSON_ReplaceItemInObjectCaseSensitive(settings, item->string,
+							       cJSON_CreateString("<redacted>"));
+	}
+}
+
+int render_repository(struct buf *out, const cJSON *entry)
+{
+	cJSON *copy = cJSON_Duplicate(entry, 1);
+	int rc;
+
+	if (!copy)
+		return -ENOMEM;
+	redact_secrets(cJSON_GetObjectItemCaseSensitive(copy, "settings"));
+	rc = render_json(out, copy);
+	cJSON_Delete(copy);
+	return rc;
+}
+
 int render_line(struct buf *out, const cJSON *obj, const char *member)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, member));

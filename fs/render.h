@@ -12,6 +12,13 @@ struct cJSON;
 
 /* Pretty JSON and a final newline, as jq and editors expect. */
 int render_json(struct buf *out, const struct cJSON *json);
+/*
+ * A repository as GET _snapshot gives it, with the values of settings that
+ * hold secrets (secret_access_key, password, session_token, sas_token, key,
+ * ...) shown as "<redacted>": a file of the tree may be read by anyone the
+ * mount lets in, and by every backup program that walks it.
+ */
+int render_repository(struct buf *out, const struct cJSON *entry);
 /* A string member as one line; -ENODATA when absent. */
 int render_line(struct buf *out, const struct cJSON *obj, const char *member);
 /* "<percent>% shards <done>/<total> bytes <done>/<total>" from a _status snapshot. */

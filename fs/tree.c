@@ -116,7 +116,7 @@ static int read_repo_file(struct esfs *fs, const struct node *n, struct buf *out
 	if (rc)
 		return rc;
 	if (n->kind == NODE_REPO_SETTINGS)
-		rc = render_json(out, entry);
+		rc = render_repository(out, entry);
 	cached_release(answer);
 	if (rc || n->kind != NODE_REPO_DEFAULTS)
 		return rc;

@@ -338,7 +338,39 @@ static void recovery_from_recorded_restore(void)
 	}
 }
 
+static void repository_secrets_are_redacted(void)
+{
+	const char *text = "{\"type\":\"oss\",\"settings\":{\"endpoint\":\"oss-cn-hangzhou.aliyuncs.com\","
+			   "\"access_key_id\":\"LTAI5t\",\"secret_access_key\":\"s3cr3t\",\"bucket\":\"b\","
+			   "\"session_token\":\"tok\",\"client\":{\"password\":\"pw\",\"key\":\"k\"},"
+			   "\"chunk_size\":\"500mb\"}}";
+	cJSON *entry = cJSON_Parse(text);
+	struct buf out = BUF_INIT;
+	cJSON *shown;
+
+	CHECK_INT(render_repository(&out, entry), 0);
+	CHECK(strstr(out.data, "s3cr3t") == NULL);
+	CHECK(strstr(out.data, "\"tok\"") == NULL);
+	CHECK(strstr(out.data, "\"pw\"") == NULL);
+	shown = cJSON_Parse(out.data);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(shown, "settings"),
+							      "secret_access_key")), "<redacted>");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(shown,
+		"settings"), "client"), "key")), "<redacted>");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(shown, "settings"),
+							      "chunk_size")), "500mb");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(shown, "settings"),
+							      "access_key_id")), "LTAI5t");
+	/* The engine's answer itself is left as it was. */
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(entry, "settings"),
+							      "secret_access_key")), "s3cr3t");
+	cJSON_Delete(shown);
+	cJSON_Delete(entry);
+	buf_free(&out);
+}
+
 static const struct unit_case cases[] = {
+	{ "repository_secrets_are_redacted", repository_secrets_are_redacted },
 	{ "json_round_trips_for_every_state", json_round_trips_for_every_state },
 	{ "json_of_nothing_is_enodata", json_of_nothing_is_enodata },
 	{ "indices_one_per_line_in_order", indices_one_per_line_in_order },
