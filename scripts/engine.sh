@@ -280,11 +280,14 @@ port_busy() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# The pid in the pid file, if that process is this instance's engine: a pid
+# file left by a machine that stopped may name some other process by now.
 running_pid() {
 	local p
 	[ -r "$PIDFILE" ] || return 1
 	p=$(tr -dc '0-9' <"$PIDFILE")
 	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 1
+	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$INST" || return 1
 	echo "$p"
 }
 

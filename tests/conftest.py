@@ -46,7 +46,9 @@ _engines = {}
 
 def _engine(kind):
     if kind not in _engines:
-        _engines[kind] = Engine(kind, ENGINE_PORTS[kind]).start()
+        engine = Engine(kind, ENGINE_PORTS[kind]).start()
+        engine.reset()  # whatever an earlier run left in its data folder
+        _engines[kind] = engine
     return _engines[kind]
 
 
