@@ -99,6 +99,11 @@ def test_environment_credentials(fixed_gateway, aws_mount):
     assert sum(" -> 200 " in line for line in seen) >= 3, seen
     assert "AWS credentials from environment (access key AKIDESFSTEST)" in m.output()
     assert SECRET not in m.output()
+    # /_esfs/aws says which credentials sign, never the secret.
+    shown = dict(line.split(" ", 1) for line in m.read("_esfs", "aws").splitlines())
+    assert shown["source"] == "environment" and shown["access_key_id"] == KEY_ID
+    assert shown["region"] == "us-east-1" and shown["service"] == "es"
+    assert SECRET not in m.read("_esfs", "aws")
 
 
 def test_wrong_secret_is_permission_denied(fixed_gateway, aws_mount):

@@ -51,6 +51,7 @@ def test_cluster_files_match_the_api(engine, mount):
         assert info["cluster_name"] == engine.ok("GET", "/_cluster/health")["cluster_name"]
     dist = info["version"].get("distribution", "elasticsearch")
     assert dist == engine.distribution
+    assert sorted(os.listdir(m.p("_esfs"))) == ["errors", "stats"], "aws only when signing"
 
 
 def test_settings_json_is_the_repository(engine, repo, mount):
