@@ -84,11 +84,16 @@ static int is_true(const cJSON *item)
 	return cJSON_IsTrue(item) || (cJSON_IsString(item) && !strcmp(item->valuestring, "true"));
 }
 
+int repository_is_managed_by_aws(const char *name)
+{
+	return !strcmp(name, "cs-automated") || !strcmp(name, "cs-automated-enc");
+}
+
 int repository_is_readonly(const char *name, const cJSON *entry)
 {
 	const cJSON *settings = cJSON_GetObjectItemCaseSensitive(entry, "settings");
 
-	if (!strcmp(name, "cs-automated") || !strcmp(name, "cs-automated-enc"))
+	if (repository_is_managed_by_aws(name))
 		return 1;
 	return is_true(cJSON_GetObjectItemCaseSensitive(settings, "readonly")) ||
 	       is_true(cJSON_GetObjectItemCaseSensitive(settings, "read_only"));

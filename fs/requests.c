@@ -57,7 +57,11 @@ static int restore_snapshot(struct esfs *fs, const struct node *n, const char *b
 static int register_repository(struct esfs *fs, const struct node *n, const char *body, size_t len,
 			       struct esfs_error *err)
 {
-	int rc = api_repository_put(fs->client, n->repo, body, len, err);
+	int rc;
+
+	if (repository_is_managed_by_aws(n->repo))
+		return lookup_refuse(err, EROFS, "Amazon OpenSearch Service manages this repository");
+	rc = api_repository_put(fs->client, n->repo, body, len, err);
 
 	if (rc == 0)
 		state_pending_remove(fs->state, n->repo);

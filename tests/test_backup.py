@@ -493,3 +493,24 @@ def test_odd_names_never_become_other_requests(engine, repo, index, mount, name)
     assert proc.returncode != 0
     assert m.stats()["requests"] == before
     assert snapshot_names(engine, repo) == ["real"]
+
+
+def test_amazon_automated_repository_is_read_only(engine, index, mount):
+    """cs-automated (and -enc) hold the snapshots Amazon OpenSearch Service takes itself:
+    esfs changes nothing there, but restores from them."""
+    engine.make_repo("cs-automated")
+    engine.snapshot("cs-automated", "auto-1", {"indices": index})
+    m = mount("cache_ttl=60")
+    m.read("cs-automated", "auto-1", "state")
+    before = m.stats()["requests"]
+    for action in (lambda: os.mkdir(m.p("cs-automated", "mine")),
+                   lambda: os.rmdir(m.p("cs-automated", "auto-1"))):
+        with pytest.raises(OSError) as e:
+            action()
+        assert e.value.errno == errno.EROFS
+    proc = sh(f"""echo '{{"type": "fs", "settings": {{"location": "/x"}}}}' > {m.p('cs-automated', '_settings.json')}""")
+    assert proc.returncode != 0 and "Read-only file system" in proc.stderr
+    assert m.stats()["requests"] == before, "refused without a request"
+    proc = sh(f"echo '{restore_body(index, 'from-auto-')}' > {m.p('cs-automated', 'auto-1', 'restore.json')}")
+    assert proc.returncode == 0, proc.stderr
+    assert wait_until(lambda: engine.api("GET", f"/from-auto-{index}/_count")[0] == 200)
