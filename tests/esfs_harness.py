@@ -126,6 +126,33 @@ def quote(name):
     return urllib.request.quote(name, safe="")
 
 
+def sh(command, **kw):
+    """Runs a shell command line as an operator would; returns the CompletedProcess."""
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, **kw)
+
+
+def snapshot_names(engine, repo):
+    return sorted(s["snapshot"] for s in engine.ok("GET", f"/_snapshot/{quote(repo)}/_all")["snapshots"])
+
+
+def count(engine, index):
+    engine.ok("POST", f"/{index}/_refresh")
+    return engine.ok("GET", f"/{index}/_count")["count"]
+
+
+def wait_until(predicate, limit=60, step=0.2):
+    """Whether predicate came true in time; a file not there yet (OSError) is a no."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except OSError:
+            pass
+        time.sleep(step)
+    return False
+
+
 class Mount:
     """esfs mounted in the foreground on a temporary folder."""
 

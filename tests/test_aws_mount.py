@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from esfs_harness import Mount, quote
+from esfs_harness import Mount, count, quote, sh, snapshot_names, wait_until
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws"))
 import standins  # noqa: E402
@@ -252,8 +252,6 @@ WRONG_SECRET = "not-the-secret"
 BIG_BULK = "".join('{"index":{}}\n{"text":"%s"}\n' % ("x" * 500) for _ in range(400)).encode()
 
 
-def sh(command):
-    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
 
 
 def echo_into(path, doc):
@@ -261,26 +259,10 @@ def echo_into(path, doc):
     return sh(f"echo {shlex.quote(json.dumps(doc))} > {shlex.quote(path)}")
 
 
-def wait_until(predicate, limit=60, step=0.2):
-    """Whether predicate came true in time; a file not there yet (OSError) is a no."""
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except OSError:
-            pass
-        time.sleep(step)
-    return False
 
 
-def snapshot_names(engine, repo):
-    return sorted(s["snapshot"] for s in engine.ok("GET", f"/_snapshot/{quote(repo)}/_all")["snapshots"])
 
 
-def count(engine, index):
-    engine.ok("POST", f"/{index}/_refresh")
-    return engine.ok("GET", f"/{index}/_count")["count"]
 
 
 def engine_view(engine):

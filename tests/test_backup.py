@@ -7,34 +7,7 @@ import time
 
 import pytest
 
-from esfs_harness import quote
-
-
-def sh(command, **kw):
-    """Runs a shell command line as an operator would; returns the CompletedProcess."""
-    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120, **kw)
-
-
-def snapshot_names(engine, repo):
-    return sorted(s["snapshot"] for s in engine.ok("GET", f"/_snapshot/{quote(repo)}/_all")["snapshots"])
-
-
-def count(engine, index):
-    engine.ok("POST", f"/{index}/_refresh")
-    return engine.ok("GET", f"/{index}/_count")["count"]
-
-
-def wait_until(predicate, limit=60, step=0.2):
-    """Whether predicate came true in time; a file not there yet (OSError) is a no."""
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        try:
-            if predicate():
-                return True
-        except OSError:
-            pass
-        time.sleep(step)
-    return False
+from esfs_harness import count, quote, sh, snapshot_names, wait_until
 
 
 @pytest.fixture
@@ -495,22 +468,23 @@ def test_odd_names_never_become_other_requests(engine, repo, index, mount, name)
     assert snapshot_names(engine, repo) == ["real"]
 
 
-def test_amazon_automated_repository_is_read_only(engine, index, mount):
+def test_amazon_automated_repository_is_read_only(engine, index, mount, unique):
     """cs-automated (and -enc) hold the snapshots Amazon OpenSearch Service takes itself:
     esfs changes nothing there, but restores from them."""
     engine.make_repo("cs-automated")
-    engine.snapshot("cs-automated", "auto-1", {"indices": index})
+    auto = unique("auto")  # the folder outlives the repository: a name of its own each run
+    engine.snapshot("cs-automated", auto, {"indices": index})
     m = mount("cache_ttl=60")
-    m.read("cs-automated", "auto-1", "state")
+    m.read("cs-automated", auto, "state")
     before = m.stats()["requests"]
     for action in (lambda: os.mkdir(m.p("cs-automated", "mine")),
-                   lambda: os.rmdir(m.p("cs-automated", "auto-1"))):
+                   lambda: os.rmdir(m.p("cs-automated", auto))):
         with pytest.raises(OSError) as e:
             action()
         assert e.value.errno == errno.EROFS
     proc = sh(f"""echo '{{"type": "fs", "settings": {{"location": "/x"}}}}' > {m.p('cs-automated', '_settings.json')}""")
     assert proc.returncode != 0 and "Read-only file system" in proc.stderr
     assert m.stats()["requests"] == before, "refused without a request"
-    proc = sh(f"echo '{restore_body(index, 'from-auto-')}' > {m.p('cs-automated', 'auto-1', 'restore.json')}")
+    proc = sh(f"echo '{restore_body(index, 'from-auto-')}' > {m.p('cs-automated', auto, 'restore.json')}")
     assert proc.returncode == 0, proc.stderr
     assert wait_until(lambda: engine.api("GET", f"/from-auto-{index}/_count")[0] == 200)
