@@ -1,4 +1,4 @@
-"""build/sigv4-suite over the AWS SigV4 test suite that comes beside the repository."""
+"""build/sigv4-suite over the AWS SigV4 test suite, kept in tests/data/aws-sigv4."""
 import os
 import subprocess
 
@@ -7,8 +7,7 @@ import pytest
 from conftest import builds
 from esfs_harness import ROOT
 
-SUITE = os.environ.get("ESFS_SIGV4_SUITE",
-                       os.path.join(os.path.dirname(ROOT), "shared", "testdata", "aws-sigv4"))
+SUITE = os.path.join(ROOT, "tests", "data", "aws-sigv4")
 
 
 def suite_cases():
