@@ -7,6 +7,7 @@
 
 #include "client/log.h"
 #include "client/stats.h"
+#include "client/utf8.h"
 
 struct errlog_entry {
 	time_t when;
@@ -31,16 +32,19 @@ void errlog_add(const char *op, const char *path, const struct esfs_error *e)
 {
 	struct errlog_entry *slot;
 
+	char shown[sizeof(slot->path)];
+
 	STATS_INC(errors);
-	log_err("%s %s: %s (%s: %s)", op, path, errmap_errno_name(e->err), e->type, e->reason);
+	/* A path is any bytes a program chose: shown escaped, so one failure stays one line. */
+	utf8_escape(shown, sizeof(shown), path);
+	log_err("%s %s: %s (%s: %s)", op, shown, errmap_errno_name(e->err), e->type, e->reason);
 	pthread_mutex_lock(&ring_lock);
 	slot = &ring[ring_count++ % ERRLOG_SIZE];
 	slot->when = time(NULL);
 	snprintf(slot->op, sizeof(slot->op), "%s", op);
-	snprintf(slot->path, sizeof(slot->path), "%s", path);
+	memcpy(slot->path, shown, sizeof(shown));
 	slot->e = *e;
 	flatten(slot->e.reason);
-	flatten(slot->path);
 	pthread_mutex_unlock(&ring_lock);
 }
 

@@ -301,7 +301,7 @@ static void perform_once(struct http *h, CURL *curl, int node, const char *metho
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	STATS_INC(requests);
+	stats_count_request(method);
 	at->rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);

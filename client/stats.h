@@ -8,6 +8,11 @@
 
 #define ESFS_STATS(X) \
 	X(requests)            /* HTTP requests sent, retries on another node included */ \
+	X(requests_get)        /* ... of them by method: reads are GET and HEAD alone */ \
+	X(requests_head) \
+	X(requests_put) \
+	X(requests_post) \
+	X(requests_delete) \
 	X(request_errors)      /* requests that got no 2xx answer */ \
 	X(transport_errors)    /* requests that got no answer at all */ \
 	X(timeouts) \
@@ -31,5 +36,7 @@ extern struct stats esfs_stats;
 #define STATS_ADD(name, n) atomic_fetch_add_explicit(&esfs_stats.name, (n), memory_order_relaxed)
 
 int stats_render(struct buf *out);
+/* One request sent: counts it in requests and in its method's counter. */
+void stats_count_request(const char *method);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client/utf8.h"
 #include "fs/path.h"
 
 /* Characters both engines refuse in repository and snapshot names. */
@@ -23,22 +24,43 @@ refuse(char *why, size_t why_len, const char *fmt, ...)
 	return -EINVAL;
 }
 
+int name_check_encoding(const char *name, char *why, size_t why_len)
+{
+	size_t len = strlen(name), at = utf8_invalid_at(name, len);
+	char shown[4 * NAME_MAX_BYTES + 1];
+
+	if (at == len)
+		return 0;
+	utf8_escape(shown, sizeof(shown), name);
+	return refuse(why, why_len, "name [%s] is not valid UTF-8 (byte %zu): the engine would store another name",
+		      shown, at);
+}
+
 static int check_common(const char *name, char *why, size_t why_len)
 {
 	size_t len = strlen(name);
+	char shown[4 * NAME_MAX_BYTES + 1];
+	int rc;
 
+	if (len > NAME_MAX_BYTES) {
+		utf8_escape(shown, 41, name);
+		return refuse(why, why_len, "name [%s...] is longer than 255 bytes", shown);
+	}
+	rc = name_check_encoding(name, why, why_len);
+	if (rc)
+		return rc;
+	/* Control characters are shown as \xNN: the reason goes into a one-line log. */
+	utf8_escape(shown, sizeof(shown), name);
 	if (len == 0 || !strcmp(name, ".") || !strcmp(name, ".."))
-		return refuse(why, why_len, "invalid name [%s]", name);
-	if (len > NAME_MAX_BYTES)
-		return refuse(why, why_len, "name [%.40s...] is longer than 255 bytes", name);
+		return refuse(why, why_len, "invalid name [%s]", shown);
 	if (name[0] == '_')
-		return refuse(why, why_len, "name [%s] must not start with '_'", name);
+		return refuse(why, why_len, "name [%s] must not start with '_'", shown);
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return refuse(why, why_len, "name [%s] must not contain control character 0x%02x",
-				      name, *p);
+				      shown, *p);
 		if (strchr(forbidden, *p))
-			return refuse(why, why_len, "name [%s] must not contain '%c'", name, *p);
+			return refuse(why, why_len, "name [%s] must not contain '%c'", shown, *p);
 	}
 	return 0;
 }

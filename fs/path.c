@@ -4,46 +4,46 @@
 #include <string.h>
 
 static const struct fixed_entry root_entries[] = {
-	{ "_cluster", NODE_CLUSTER_DIR },
-	{ "_esfs", NODE_ESFS_DIR },
-	{ "_recovery", NODE_RECOVERY_DIR },
-	{ NULL, NODE_ROOT },
+	{ "_cluster", NODE_CLUSTER_DIR, 0 },
+	{ "_esfs", NODE_ESFS_DIR, 0 },
+	{ "_recovery", NODE_RECOVERY_DIR, 0 },
+	{ NULL, NODE_ROOT, 0 },
 };
 
 static const struct fixed_entry cluster_entries[] = {
-	{ "health", NODE_CLUSTER_HEALTH },
-	{ "info.json", NODE_CLUSTER_INFO },
-	{ NULL, NODE_ROOT },
+	{ "health", NODE_CLUSTER_HEALTH, 0 },
+	{ "info.json", NODE_CLUSTER_INFO, 0 },
+	{ NULL, NODE_ROOT, 0 },
 };
 
 static const struct fixed_entry esfs_entries[] = {
-	{ "stats", NODE_ESFS_STATS },
-	{ "errors", NODE_ESFS_ERRORS },
-	{ "aws", NODE_ESFS_AWS },
-	{ NULL, NODE_ROOT },
+	{ "stats", NODE_ESFS_STATS, 0 },
+	{ "errors", NODE_ESFS_ERRORS, 0 },
+	{ "aws", NODE_ESFS_AWS, 0 },
+	{ NULL, NODE_ROOT, 0 },
 };
 
 static const struct fixed_entry repo_entries[] = {
-	{ "_settings.json", NODE_REPO_SETTINGS },
-	{ "_defaults.json", NODE_REPO_DEFAULTS },
-	{ "_verify", NODE_REPO_VERIFY },
-	{ NULL, NODE_ROOT },
+	{ "_settings.json", NODE_REPO_SETTINGS, 0 },
+	{ "_defaults.json", NODE_REPO_DEFAULTS, 0 },
+	{ "_verify", NODE_REPO_VERIFY, FIXED_UNLISTED },
+	{ NULL, NODE_ROOT, 0 },
 };
 
 static const struct fixed_entry snap_entries[] = {
-	{ "state", NODE_SNAP_STATE },
-	{ "info.json", NODE_SNAP_INFO },
-	{ "status.json", NODE_SNAP_STATUS },
-	{ "progress", NODE_SNAP_PROGRESS },
-	{ "indices", NODE_SNAP_INDICES },
-	{ "failures", NODE_SNAP_FAILURES },
-	{ "restore.json", NODE_SNAP_RESTORE },
-	{ "wait", NODE_SNAP_WAIT },
-	{ NULL, NODE_ROOT },
+	{ "state", NODE_SNAP_STATE, 0 },
+	{ "info.json", NODE_SNAP_INFO, 0 },
+	{ "status.json", NODE_SNAP_STATUS, 0 },
+	{ "progress", NODE_SNAP_PROGRESS, 0 },
+	{ "indices", NODE_SNAP_INDICES, 0 },
+	{ "failures", NODE_SNAP_FAILURES, 0 },
+	{ "restore.json", NODE_SNAP_RESTORE, 0 },
+	{ "wait", NODE_SNAP_WAIT, FIXED_UNLISTED },
+	{ NULL, NODE_ROOT, 0 },
 };
 
 static const struct fixed_entry no_entries[] = {
-	{ NULL, NODE_ROOT },
+	{ NULL, NODE_ROOT, 0 },
 };
 
 const struct fixed_entry *node_fixed_entries(enum node_kind dir)

@@ -3,8 +3,8 @@
  * or snapshot exists is for tree.c to ask the cluster.
  *
  *   /_cluster/{health,info.json}   /_esfs/{stats,errors}   /_recovery/<index>[.json]
- *   /<repo>/{_settings.json,_defaults.json,_verify}
- *   /<repo>/<snapshot>/{state,info.json,...,restore.json,wait}
+ *   /<repo>/{_settings.json,_defaults.json}, and _verify by name
+ *   /<repo>/<snapshot>/{state,info.json,...,restore.json}, and wait by name
  *
  * Names starting with "_" are esfs's own: the engines refuse them for
  * repositories and snapshots, so they never clash.
@@ -49,10 +49,19 @@ struct node {
 	char entry[NAME_MAX_BYTES + 1];	/* a /_recovery entry */
 };
 
+/*
+ * An entry that readdir leaves out: it is there for whoever names it, but a
+ * program that walks the tree (rsync, tar, restic, an indexer) never opens
+ * it. Those are the reads that act: _verify writes test blobs into the
+ * repository, and wait blocks until the snapshot ends.
+ */
+#define FIXED_UNLISTED 1
+
 /* A file or directory that a directory of the given kind always holds. */
 struct fixed_entry {
 	const char *name;
 	enum node_kind kind;
+	int flags;		/* FIXED_* */
 };
 
 /* 0, or -ENOENT for a path no node can have, -ENAMETOOLONG for an overlong name. */

@@ -11,6 +11,7 @@
 
 #include "client/api.h"
 #include "client/jsonscan.h"
+#include "client/utf8.h"
 #include "fs/lookup.h"
 #include "fs/render.h"
 #include "fs/tree.h"
@@ -107,11 +108,12 @@ static int only_space(const char *data, size_t size)
 	return 1;
 }
 
-static int refuse_invalid_json(struct esfs_error *err, size_t at)
+/* A body refused for its bytes: what is wrong, and where. */
+static int refuse_body(struct esfs_error *err, const char *what, size_t at)
 {
 	char why[96];
 
-	snprintf(why, sizeof(why), "invalid JSON at byte %zu: nothing was sent", at);
+	snprintf(why, sizeof(why), "%s at byte %zu: nothing was sent", what, at);
 	return lookup_refuse(err, EINVAL, why);
 }
 
@@ -125,9 +127,13 @@ static int take_bytes(struct esfs *fs, const struct node *n, struct request_body
 	case JSON_INCOMPLETE:
 		return 0;
 	case JSON_INVALID:
-		return refuse_invalid_json(err, at);
+		return refuse_body(err, "invalid JSON", at);
 	default:
 		rb->done = 1;
+		/* JSON is UTF-8; the engine would turn other bytes into U+FFFD, in names too. */
+		at = utf8_invalid_at(rb->text.data, rb->text.len);
+		if (at < rb->text.len)
+			return refuse_body(err, "not UTF-8", at);
 		return act_on_body(fs, n, &rb->text, err);
 	}
 }

@@ -240,7 +240,7 @@ static int list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, voi
 		struct node_attr attr = { .is_dir = node_is_dir(e->kind) };
 		int rc;
 
-		if (e->kind == NODE_ESFS_AWS && !fs->signer)
+		if ((e->kind == NODE_ESFS_AWS && !fs->signer) || (e->flags & FIXED_UNLISTED))
 			continue;
 		rc = fn(ctx, e->name, &attr);
 

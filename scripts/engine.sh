@@ -10,6 +10,11 @@
 #   scripts/engine.sh dir   KIND PORT       print the instance folder
 #   scripts/engine.sh repo  KIND PORT       print the path.repo folder
 #   scripts/engine.sh versions              newest versions per major on Maven Central
+#   scripts/engine.sh jdk   KIND            print the JAVA_HOME the engine runs with
+#
+# ESFS_ENGINE_OFFLINE=1 (scripts/test.sh sets it in the tests' network
+# namespace, where nothing can be downloaded): an engine, JDK or tool that is
+# not here already is an error naming what was not fetched, never a download.
 #
 # KIND: opensearch (2.x), opensearch3 (3.x), elasticsearch (8.x), elasticsearch7 (7.x),
 #       elasticsearch9 (9.x; not published as integ-test-zip, see below),
@@ -79,7 +84,14 @@ need_root() {
 	[ "$(id -u)" -eq 0 ] || die "must run as root (creates user $ESFS_ENGINE_USER, runs engines as it)"
 }
 
+# offline_refuse WHAT: dies when downloads are off (ESFS_ENGINE_OFFLINE=1).
+offline_refuse() {
+	[ -z "${ESFS_ENGINE_OFFLINE:-}" ] && return 0
+	die "$1 was not fetched before the network was cut off (ESFS_ENGINE_OFFLINE=1): run scripts/engine.sh fetch first, outside the tests' namespace"
+}
+
 apt_install() {
+	offline_refuse "Debian package(s) $*"
 	log "installing $*"
 	if [ -z "${ESFS_APT_UPDATED:-}" ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
@@ -190,10 +202,13 @@ cmd_fetch() {
 		log "$NAME $VERSION already in $DIST"
 		return 0
 	fi
+	offline_refuse "$1 ($GROUP:$NAME:$VERSION, into $DIST)"
 	need_root
 	ensure_tools
 	ensure_mvn
-	ensure_jdk >/dev/null   # mvn itself needs a JDK
+	# mvn needs a JDK; the engine's own is checked apart (cmd_jdk), so that a
+	# machine without the newest JDK can still fetch every engine.
+	find_jdk 11 17 >/dev/null || apt_install openjdk-17-jdk-headless
 	local dl="$ESFS_ENGINE_ROOT/downloads" zip
 	zip="$dl/$NAME-$VERSION.zip"
 	mkdir -p "$dl" "$ESFS_ENGINE_ROOT/dist"
@@ -230,6 +245,7 @@ cmd_fetch() {
 # ---------------------------------------------------------------- versions
 
 cmd_versions() {
+	offline_refuse "the version list of Maven Central"
 	ensure_mvn
 	local ga g a meta tmp
 	tmp=$(mktemp -d)
@@ -693,6 +709,7 @@ main() {
 	dir) [ $# -eq 2 ] || usage; instance "$@"; echo "$INST" ;;
 	repo) [ $# -eq 2 ] || usage; instance "$@"; echo "$INST/repo" ;;
 	versions) cmd_versions ;;
+	jdk) [ $# -eq 1 ] || usage; kind_info "$1"; ensure_jdk ;;
 	-h | --help | help) usage ;;
 	*) usage ;;
 	esac

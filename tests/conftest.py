@@ -1,6 +1,6 @@
 """pytest fixtures: the real engines of the test ground, and esfs mounts on them.
 
-ESFS_TEST_ENGINES picks the engines (default "opensearch,elasticsearch").
+ESFS_TEST_ENGINES picks the engines (see engines.py).
 ESFS_BUILDS picks the builds whose esfs is mounted (default "build" and, when
 it exists, "build-asan", the ASan + UBSan build): every mount test runs once
 with each.
@@ -10,19 +10,12 @@ import uuid
 
 import pytest
 
+from engines import EXTRA_ENGINES, engine_kinds
 from esfs_harness import ENGINE_PORTS, ROOT, Engine, Mount
 
 
-# The engines every test runs on, and the other majors that run here, on which the
-# tree, backup and outage tests run with the release build.
-MAIN_ENGINES = "opensearch,elasticsearch"
-EXTRA_ENGINES = {"opensearch3", "elasticsearch7"}
+# The other majors run the tests that tell the engines apart, with the release build.
 EXTRA_MODULES = {"test_tree", "test_backup", "test_outage"}
-
-
-def engine_kinds():
-    wanted = os.environ.get("ESFS_TEST_ENGINES", MAIN_ENGINES + "," + ",".join(sorted(EXTRA_ENGINES)))
-    return [k for k in wanted.split(",") if k]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -43,3 +43,33 @@ def test_esfs_with_no_credentials_tries_nothing_but_the_default_metadata_address
                           timeout=30)
     assert proc.returncode != 0
     assert "credentials" in proc.stderr.lower()
+
+
+@isolated
+def test_engine_sh_refuses_to_download_inside_the_namespace(tmp_path):
+    """An engine that was not fetched before the network was cut off is a one-line error that
+    names it, and no download is tried (scripts/test.sh fetches every engine first)."""
+    assert os.environ.get("ESFS_ENGINE_OFFLINE") == "1"
+    env = dict(os.environ, ESFS_ENGINE_ROOT=str(tmp_path / "empty"))
+    proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "engine.sh"), "fetch", "opensearch3"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "opensearch3" in lines[0] and "org.opensearch.distribution.integ-test-zip:opensearch:3." in lines[0]
+    assert "was not fetched" in lines[0]
+    assert not (tmp_path / "empty" / "downloads").exists()
+
+
+def test_every_engine_of_the_suite_is_fetched_before_it_runs():
+    """What scripts/test.sh fetched is what the engine fixtures start: each kind's
+    distribution is in the engine cache when the tests begin."""
+    from engines import kinds_to_fetch
+    root = os.environ.get("ESFS_ENGINE_ROOT", "/var/tmp/esfs-engines")
+    script = os.path.join(ROOT, "scripts", "engine.sh")
+    for kind in kinds_to_fetch():
+        env = dict(os.environ, ESFS_ENGINE_OFFLINE="1")
+        proc = subprocess.run(["bash", script, "fetch", kind], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 0, f"{kind} is not in {root}: {proc.stderr}"
+        assert "already in" in proc.stderr

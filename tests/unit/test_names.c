@@ -35,6 +35,32 @@ static void repositories_may_have_uppercase(void)
 	CHECK_INT(name_check_repository("a b", NULL, 0), -EINVAL);
 }
 
+/* The engine would decode these into another name (U+FFFD for each bad sequence). */
+static void names_that_are_not_utf8(void)
+{
+	const char *bad[] = { "zz\xff", "a\x80", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80x" };
+	char why[300];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(name_check_snapshot(bad[i], NULL, 0), -EINVAL);
+		CHECK_INT(name_check_repository(bad[i], NULL, 0), -EINVAL);
+		CHECK_INT(name_check_encoding(bad[i], NULL, 0), -EINVAL);
+	}
+	name_check_snapshot("zz\xff", why, sizeof(why));
+	CHECK_STR(why, "name [zz\\xff] is not valid UTF-8 (byte 2): the engine would store another name");
+	CHECK_INT(name_check_encoding("caf\xc3\xa9", NULL, 0), 0);
+	/* Only the encoding: a name the engine refuses to create may still be there to remove. */
+	CHECK_INT(name_check_encoding("Upper", NULL, 0), 0);
+}
+
+static void reasons_print_on_one_line(void)
+{
+	char why[300];
+
+	name_check_snapshot("tab\there", why, sizeof(why));
+	CHECK_STR(why, "name [tab\\x09here] must not contain control character 0x09");
+}
+
 static void overlong_names(void)
 {
 	char name[300];
@@ -50,6 +76,8 @@ static const struct unit_case cases[] = {
 	{ "snapshot_names_the_engines_take", snapshot_names_the_engines_take },
 	{ "snapshot_names_the_engines_refuse", snapshot_names_the_engines_refuse },
 	{ "repositories_may_have_uppercase", repositories_may_have_uppercase },
+	{ "names_that_are_not_utf8", names_that_are_not_utf8 },
+	{ "reasons_print_on_one_line", reasons_print_on_one_line },
 	{ "overlong_names", overlong_names },
 	{ NULL, NULL },
 };
