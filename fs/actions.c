@@ -114,33 +114,13 @@ static int remove_repository(struct esfs *fs, const struct node *n, struct esfs_
 	return rc ? rc : api_repository_delete(fs->client, n->repo, err);
 }
 
-/*
- * A name the engine would decode into another (not UTF-8) names nothing
- * there: EINVAL with the reason, before any request.
- */
-static int refuse_misspelt(const struct node *n, struct esfs_error *err)
-{
-	char why[300];
-	const char *names[] = { n->repo, n->snap, n->entry };
-	int rc = 0;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !rc; i++)
-		rc = refuse_name(err, name_check_encoding(names[i], why, sizeof(why)), why);
-	return rc;
-}
-
 int tree_rmdir(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
-	int rc;
-
 	memset(err, 0, sizeof(*err));
 	if (n->kind != NODE_SNAP_DIR && n->kind != NODE_REPO_DIR)
 		return node_is_dir(n->kind) ? -EPERM : -ENOTDIR;
 	if (fs->nodelete)
 		return lookup_refuse(err, EPERM, "mounted with -o nodelete");
-	rc = refuse_misspelt(n, err);
-	if (rc)
-		return rc;
 	if (n->kind == NODE_SNAP_DIR)
 		return delete_snapshot(fs, n, err);
 	return remove_repository(fs, n, err);
@@ -159,10 +139,8 @@ int tree_unlink(struct esfs *fs, const struct node *n, struct esfs_error *err)
 	memset(err, 0, sizeof(*err));
 	if (node_is_dir(n->kind))
 		return -EISDIR;
-	if (n->kind == NODE_RECOVERY_ENTRY) {
-		rc = refuse_misspelt(n, err);
-		return rc ? rc : recovery_cancel(fs, n->entry, err);
-	}
+	if (n->kind == NODE_RECOVERY_ENTRY)
+		return recovery_cancel(fs, n->entry, err);
 	if (!node_in_snapshot(n->kind) && n->kind != NODE_REPO_SETTINGS &&
 	    n->kind != NODE_REPO_DEFAULTS && n->kind != NODE_REPO_VERIFY)
 		return -EPERM;

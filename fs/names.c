@@ -24,7 +24,8 @@ refuse(char *why, size_t why_len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int name_check_encoding(const char *name, char *why, size_t why_len)
+/* The engine would decode a name that is not UTF-8 into another: U+FFFD for each bad sequence. */
+static int check_encoding(const char *name, char *why, size_t why_len)
 {
 	size_t len = strlen(name), at = utf8_invalid_at(name, len);
 	char shown[4 * NAME_MAX_BYTES + 1];
@@ -46,7 +47,7 @@ static int check_common(const char *name, char *why, size_t why_len)
 		utf8_escape(shown, 41, name);
 		return refuse(why, why_len, "name [%s...] is longer than 255 bytes", shown);
 	}
-	rc = name_check_encoding(name, why, why_len);
+	rc = check_encoding(name, why, why_len);
 	if (rc)
 		return rc;
 	/* Control characters are shown as \xNN: the reason goes into a one-line log. */

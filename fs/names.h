@@ -10,10 +10,5 @@
 /* 0, or -EINVAL with why filled in (why may be NULL). */
 int name_check_snapshot(const char *name, char *why, size_t why_len);
 int name_check_repository(const char *name, char *why, size_t why_len);
-/*
- * Only whether the engine would keep the name as given (valid UTF-8): for
- * names that must already exist, such as the one rmdir removes.
- */
-int name_check_encoding(const char *name, char *why, size_t why_len);
 
 #endif

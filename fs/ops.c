@@ -1,6 +1,7 @@
 #include "fs/ops.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "client/errlog.h"
 #include "client/log.h"
+#include "fs/lookup.h"
 #include "fs/tree.h"
 
 struct esfs_ctx {
@@ -42,6 +44,22 @@ static int report(const char *op, const char *path, int rc, const struct esfs_er
 	return rc;
 }
 
+/*
+ * The node a path names. A name that is not UTF-8 is bad input, not a
+ * missing file: EINVAL, in /_esfs/errors, for stat, mkdir and rmdir alike
+ * (the kernel looks a name up before it makes or removes it).
+ */
+static int parse(const char *op, const char *path, struct node *n)
+{
+	struct esfs_error err = { 0 };
+	int rc = path_parse(path, n);
+
+	if (rc == -EINVAL)
+		report(op, path, lookup_refuse(&err, EINVAL, "a name in the path is not valid UTF-8: "
+					       "the engine would decode it into another name"), &err);
+	return rc;
+}
+
 static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -67,7 +85,7 @@ static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info
 	int rc;
 
 	(void)fi;
-	rc = path_parse(path, &n);
+	rc = parse("stat", path, &n);
 	if (rc)
 		return rc;
 	rc = tree_stat(fs, &n, &attr, &err);
@@ -105,7 +123,7 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 	(void)offset;
 	(void)fi;
 	(void)flags;
-	rc = path_parse(path, &n);
+	rc = parse("readdir", path, &n);
 	if (rc)
 		return rc;
 	filler(buf, ".", NULL, 0, 0);
@@ -134,7 +152,7 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 	if (!of)
 		return -ENOMEM;
 	pthread_mutex_init(&of->lock, NULL);
-	rc = path_parse(path, &of->node);
+	rc = parse("open", path, &of->node);
 	of->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (!rc && of->writing && !node_is_writable(of->node.kind))
 		rc = -EACCES;
@@ -226,7 +244,7 @@ static int esfs_rmdir(const char *path)
 {
 	struct esfs_error err = { 0 };
 	struct node n;
-	int rc = path_parse(path, &n);
+	int rc = parse("rmdir", path, &n);
 
 	return rc ? rc : report("rmdir", path, tree_rmdir(current_fs(), &n, &err), &err);
 }
@@ -235,7 +253,7 @@ static int esfs_unlink(const char *path)
 {
 	struct esfs_error err = { 0 };
 	struct node n;
-	int rc = path_parse(path, &n);
+	int rc = parse("unlink", path, &n);
 
 	return rc ? rc : report("unlink", path, tree_unlink(current_fs(), &n, &err), &err);
 }
@@ -244,7 +262,7 @@ static int esfs_unlink(const char *path)
 static int esfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
 	struct node n;
-	int rc = path_parse(path, &n);
+	int rc = parse("truncate", path, &n);
 
 	(void)size;
 	(void)fi;
@@ -293,6 +311,22 @@ static int esfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_i
 	(void)gid;
 	(void)fi;
 	return -EPERM;
+}
+
+/*
+ * A file here is always ready, as a regular file on a local disk is: its
+ * bytes are there once open() returned. Without this, libfuse 3.14 leaks the
+ * poll handle it made for the kernel's POLL request (restic sends one).
+ */
+static int esfs_poll(const char *path, struct fuse_file_info *fi, struct fuse_pollhandle *ph,
+		     unsigned *reventsp)
+{
+	(void)path;
+	(void)fi;
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	*reventsp |= POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+	return 0;
 }
 
 static int was_interrupted(void)
@@ -371,6 +405,7 @@ const struct fuse_operations esfs_ops = {
 	.chmod = esfs_chmod,
 	.chown = esfs_chown,
 	.statfs = esfs_statfs,
+	.poll = esfs_poll,
 	.init = esfs_init,
 	.destroy = esfs_destroy,
 };

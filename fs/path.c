@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "client/utf8.h"
+
 static const struct fixed_entry root_entries[] = {
 	{ "_cluster", NODE_CLUSTER_DIR, 0 },
 	{ "_esfs", NODE_ESFS_DIR, 0 },
@@ -101,6 +103,9 @@ static int split_path(const char *path, char names[3][NAME_MAX_BYTES + 1], int *
 			return -ENAMETOOLONG;
 		if (*count == 3)
 			return -ENOENT;
+		/* No repository, snapshot or index has such a name: the engine speaks UTF-8 only. */
+		if (utf8_invalid_at(path, len) < len)
+			return -EINVAL;
 		memcpy(names[*count], path, len);
 		names[*count][len] = '\0';
 		(*count)++;

@@ -64,7 +64,11 @@ struct fixed_entry {
 	int flags;		/* FIXED_* */
 };
 
-/* 0, or -ENOENT for a path no node can have, -ENAMETOOLONG for an overlong name. */
+/*
+ * 0, or -ENOENT for a path no node can have, -ENAMETOOLONG for an overlong
+ * name, -EINVAL for a name that is not valid UTF-8 (the engine would decode
+ * it into another name, so it must never reach a request).
+ */
 int path_parse(const char *path, struct node *n);
 int node_is_dir(enum node_kind kind);
 /* A file inside a snapshot's directory. */

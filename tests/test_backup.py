@@ -77,7 +77,7 @@ def test_rmdir_deletes_the_snapshot(engine, repo, index, mount):
     m = mount()
     os.rmdir(m.p(repo, "drop"))
     assert snapshot_names(engine, repo) == ["keep"]
-    assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_settings.json", "_verify", "keep"]
+    assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_settings.json", "keep"]
 
 
 def test_rm_r_deletes_exactly_that_snapshot(engine, repo, index, mount):
@@ -466,6 +466,58 @@ def test_odd_names_never_become_other_requests(engine, repo, index, mount, name)
     assert proc.returncode != 0
     assert m.stats()["requests"] == before
     assert snapshot_names(engine, repo) == ["real"]
+
+
+NOT_UTF8 = {"invalid-byte": b"zz\xff", "lone-continuation": b"a\x80b", "cut-short": b"caf\xc3",
+            "overlong-slash": b"a\xc0\xafb", "surrogate": b"x\xed\xa0\x80"}
+
+
+def not_utf8_refused(m, operation, path):
+    """The operation on a path with a name that is not UTF-8: EINVAL, said in /_esfs/errors."""
+    with pytest.raises(OSError) as e:
+        operation(path)
+    assert e.value.errno == errno.EINVAL
+    line = m.errors()[-1]
+    assert "EINVAL" in line and "not valid UTF-8" in line
+    line.encode("utf-8")  # the error line itself is valid UTF-8: the bad bytes are shown as \xNN
+
+
+@pytest.mark.parametrize("name", list(NOT_UTF8.values()), ids=list(NOT_UTF8))
+def test_names_that_are_not_utf8_are_einval_and_send_nothing(engine, repo, index, mount, name):
+    """The engine would store U+FFFD in place of each bad sequence: another snapshot than asked
+    for. mkdir (snapshot and repository), rmdir and rm refuse such names before any request."""
+    engine.snapshot(repo, "real", {"indices": index})
+    m = mount("cache_ttl=60")
+    for folder in (m.path, m.p(repo), m.p("_recovery")):
+        os.listdir(folder)  # what the lookups of the parent folders need is in the cache now
+    in_repo = m.p(repo).encode() + b"/" + name
+    before = m.stats()["requests"]
+    not_utf8_refused(m, os.mkdir, in_repo)
+    not_utf8_refused(m, os.mkdir, m.path.encode() + b"/" + name)
+    not_utf8_refused(m, os.rmdir, in_repo)
+    not_utf8_refused(m, os.rmdir, m.path.encode() + b"/" + name)
+    not_utf8_refused(m, os.unlink, m.p("_recovery").encode() + b"/" + name)
+    assert m.stats()["requests"] == before, "nothing is sent for a name esfs refuses itself"
+    assert snapshot_names(engine, repo) == ["real"]
+    assert sorted(engine.ok("GET", "/_snapshot")) == [repo]
+
+
+def test_a_body_that_is_not_utf8_is_einval_and_sends_nothing(engine, repo, index, mount):
+    """JSON is UTF-8: a restore naming an index in Latin-1 would restore another name."""
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("cache_ttl=60")
+    m.read(repo, "s", "state")
+    before = m.stats()["requests"]
+    with pytest.raises(OSError) as e:
+        with open(m.p(repo, "s", "restore.json"), "wb") as f:
+            f.write(b'{"indices": "caf\xe9", "rename_pattern": "(.+)", "rename_replacement": "r-$1"}')
+    assert e.value.errno == errno.EINVAL
+    assert m.stats()["requests"] == before
+    assert "not UTF-8 at byte 16" in m.errors()[-1]
+    with pytest.raises(OSError):
+        with open(m.p(repo, "_defaults.json"), "wb") as f:
+            f.write(b'{"indices": "\xff"}')
+    assert m.json(repo, "_defaults.json") == {}
 
 
 def test_amazon_automated_repository_is_read_only(engine, index, mount, unique):

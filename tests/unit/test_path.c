@@ -53,6 +53,16 @@ static void odd_names_stay_whole(void)
 	CHECK_STR(n.snap, "x?y#z %3f");
 }
 
+/* The engine would decode these into other names: no path may carry one to a request. */
+static void names_that_are_not_utf8(void)
+{
+	parsed("/zz\xff", -EINVAL);
+	parsed("/repo/snap\xc0\xaf", -EINVAL);
+	parsed("/repo/snap/st\xed\xa0\x80", -EINVAL);
+	parsed("/_recovery/\x80", -EINVAL);
+	CHECK_STR(parsed("/caf\xc3\xa9/\xe2\x82\xac", 0).snap, "\xe2\x82\xac");
+}
+
 static void overlong_names(void)
 {
 	char path[600] = "/";
@@ -117,6 +127,7 @@ static const struct unit_case cases[] = {
 	{ "esfs_own_entries", esfs_own_entries },
 	{ "repositories_and_snapshots", repositories_and_snapshots },
 	{ "odd_names_stay_whole", odd_names_stay_whole },
+	{ "names_that_are_not_utf8", names_that_are_not_utf8 },
 	{ "overlong_names", overlong_names },
 	{ "fixed_entries_are_listed", fixed_entries_are_listed },
 	{ "recovery_entries", recovery_entries },
