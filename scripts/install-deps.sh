@@ -10,6 +10,7 @@ PACKAGES=(
 	curl unzip maven iproute2 util-linux
 	python3 python3-pytest python3-botocore python3-yaml python3-venv
 	shellcheck valgrind jq
+	rsync restic tar
 )
 
 missing=()
