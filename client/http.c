@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "client/log.h"
 #include "client/stats.h"
+#include "client/sys.h"
 
 /* An answer larger than this is refused rather than held in memory. */
 #define HTTP_MAX_BODY (256u << 20)
@@ -37,14 +39,6 @@ struct node_health {
 	double resting_until;		/* monotonic seconds */
 	struct esfs_error last_error;
 };
-
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* 0 if the node may be asked now; otherwise its last error, in err. */
 static int node_is_resting(struct http *h, int node, struct esfs_error *err)
@@ -151,6 +145,12 @@ static CURL *handle_take(struct http *h)
 
 static void handle_give_back(struct http *h, CURL *curl)
 {
+	/*
+	 * Forget the finished request's URL, body, headers and buffers, which
+	 * the handle would otherwise point to until its next use; the reset
+	 * keeps the live connections.
+	 */
+	curl_easy_reset(curl);
 	pthread_mutex_lock(&h->pool_lock);
 	if (h->npool < HTTP_POOL_MAX) {
 		h->pool[h->npool++] = curl;
@@ -214,10 +214,29 @@ static int is_read(const char *method)
 	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
 }
 
+/* libcurl calls this about once a second, and on every chunk: non-zero aborts the transfer. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	int (*interrupted)(void) = (int (*)(void))(uintptr_t)userp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return interrupted();
+}
+
 static void set_request_options(struct http *h, CURL *curl, const char *method, const char *url,
 				const char *body, size_t len, struct buf *out)
 {
 	const struct http_config *cfg = h->cfg;
+
+	if (cfg->interrupted) {
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)(uintptr_t)cfg->interrupted);
+	}
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_SHARE, h->share);
@@ -228,15 +247,27 @@ static void set_request_options(struct http *h, CURL *curl, const char *method, 
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	/* An answer that says it is too big is refused before its first byte; on_body checks the rest. */
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
 	if (!strcmp(method, "HEAD"))
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
 	else if (strcmp(method, "GET"))
 		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	if (body) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "esfs/" ESFS_VERSION);
+	/*
+	 * libcurl sends a request again, on its own, when a kept-alive connection
+	 * it reused turns out dead before any answer; the first may have reached
+	 * the engine all the same. A write must never go twice, so it takes a
+	 * connection of its own: a handshake more, for the rare mkdir or rmdir.
+	 */
+	if (!is_read(method))
+		curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+	/* A POST or PUT without a body still says Content-Length: 0, or some proxies answer 411. */
+	if (body || !is_read(method)) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? len : 0));
 	}
 	set_tls_options(curl, cfg);
 	set_auth_options(curl, cfg);
@@ -255,29 +286,72 @@ static int errno_for_curl(CURLcode rc)
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:			return ECONNRESET;
-	case CURLE_WRITE_ERROR:			return EFBIG;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:		return EFBIG;
 	case CURLE_OUT_OF_MEMORY:		return ENOMEM;
 	default:				return EIO;
 	}
 }
 
-/* A request may go on to the next node only when this node was never reached. */
-static int nothing_was_sent(CURL *curl, CURLcode rc)
-{
-	long sent = 0;
-
-	if (rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
-	    rc != CURLE_OPERATION_TIMEDOUT)
-		return 0;
-	curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent);
-	return sent == 0;
-}
+/* What a failed attempt says about the node, and so what to do next. */
+enum attempt_failure {
+	FAILED_UNREACHABLE,	/* the node is not answering: rest it, try the next */
+	FAILED_LOST,		/* the connection broke after the request went out */
+	FAILED_REQUEST,		/* this request failed; the node may be fine: report it */
+	FAILED_LOCAL,		/* on esfs's side (an answer over the cap, memory): report it */
+	FAILED_INTERRUPTED,	/* the caller gave up (Ctrl-C): stop at once */
+};
 
 struct attempt {
 	CURLcode rc;
 	char curl_error[CURL_ERROR_SIZE];
-	int retry_elsewhere;
+	enum attempt_failure failure;
+	int sent;		/* whether any byte of the request reached the node */
 };
+
+/*
+ * Only a node that cannot be reached, or that leaves a read unanswered past
+ * its timeout, is rested: an answer too big for us, a broken connection or a
+ * slow delete past write_timeout say nothing against the node, and resting it
+ * would fail the next requests without sending them.
+ */
+static enum attempt_failure classify_failure(const struct attempt *at, const char *method)
+{
+	switch (at->rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return FAILED_UNREACHABLE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return !at->sent || is_read(method) ? FAILED_UNREACHABLE : FAILED_REQUEST;
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return FAILED_LOST;
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+	case CURLE_OUT_OF_MEMORY:
+		return FAILED_LOCAL;
+	case CURLE_ABORTED_BY_CALLBACK:	/* only on_progress aborts a transfer */
+		return FAILED_INTERRUPTED;
+	default:
+		return FAILED_REQUEST;
+	}
+}
+
+/*
+ * Whether the same request may go to the next node: when this one never got
+ * it, or when it was a read (GET, HEAD: sending one twice changes nothing)
+ * whose connection broke. A read that timed out is not sent again: the
+ * caller has waited one timeout already. A write is never sent twice.
+ */
+static int may_retry_elsewhere(const struct attempt *at, const char *method)
+{
+	if (!at->sent)
+		return at->failure == FAILED_UNREACHABLE;
+	return at->failure == FAILED_LOST && is_read(method);
+}
 
 static void perform_once(struct http *h, CURL *curl, int node, const char *method,
 			 const char *target, const char *body, size_t len,
@@ -297,7 +371,7 @@ static void perform_once(struct http *h, CURL *curl, int node, const char *metho
 	if (h->cfg->signer && h->cfg->signer->sign(h->cfg->signer->ctx, method, url.data, body, len,
 						    &headers, err)) {
 		at->rc = CURLE_ABORTED_BY_CALLBACK;
-		at->retry_elsewhere = 0;
+		at->failure = FAILED_LOCAL;
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -308,7 +382,13 @@ static void perform_once(struct http *h, CURL *curl, int node, const char *metho
 	curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &received);
 	STATS_ADD(connections_opened, (unsigned long)connects);
 	STATS_ADD(bytes_received, (unsigned long)received);
-	at->retry_elsewhere = nothing_was_sent(curl, at->rc);
+	if (at->rc != CURLE_OK) {
+		long sent = 0;
+
+		curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent);
+		at->sent = sent > 0;
+		at->failure = classify_failure(at, method);
+	}
 out:
 	curl_slist_free_all(headers);
 	buf_free(&url);
@@ -326,7 +406,8 @@ static void transport_error(struct esfs_error *err, const struct http_config *cf
 
 /*
  * Tries the nodes in turn, starting with the one that answered last, and
- * moves on only when a node was never reached, so nothing is sent twice.
+ * moves on only when a node was never reached (or a read lost its
+ * connection), so no write is sent twice.
  */
 static int send_to_some_node(struct http *h, CURL *curl, const char *method, const char *target,
 			     const char *body, size_t len, struct http_response *resp,
@@ -350,11 +431,17 @@ static int send_to_some_node(struct http *h, CURL *curl, const char *method, con
 			atomic_store(&h->node, node);
 			return 0;
 		}
-		if (at.rc == CURLE_ABORTED_BY_CALLBACK)
-			return -err->err;
+		if (at.rc == CURLE_ABORTED_BY_CALLBACK && at.failure == FAILED_LOCAL)
+			return -err->err;	/* the signer said why */
+		if (at.failure == FAILED_INTERRUPTED) {
+			errmap_set(err, EINTR, "interrupted", "the request to %s was abandoned: interrupted",
+				   cfg->urls[node]);
+			return -EINTR;
+		}
 		transport_error(err, cfg, node, &at);
-		node_failed(h, node, err);
-		if (!at.retry_elsewhere)
+		if (at.failure == FAILED_UNREACHABLE)
+			node_failed(h, node, err);
+		if (!may_retry_elsewhere(&at, method))
 			break;
 		if (i + 1 < cfg->nurls) {
 			STATS_INC(node_failovers);

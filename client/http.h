@@ -32,6 +32,11 @@ struct http_config {
 	const char *cacert;
 	int insecure;			/* skip TLS verification: only when asked for */
 	const struct http_signer *signer;
+	/*
+	 * Whether the caller of the request under way gave up (Ctrl-C): polled
+	 * while a request runs, which then ends at once with EINTR. NULL: never.
+	 */
+	int (*interrupted)(void);
 };
 
 struct http_response {

@@ -47,6 +47,30 @@ def test_hung_engine_times_out(engine, repo, mount):
     assert os.listdir(m.p(repo)) == REPO_FILES
 
 
+def test_ctrl_c_abandons_a_request_to_a_hung_engine(engine, repo, mount):
+    """The kernel waits for esfs's answer even after Ctrl-C: esfs must abandon the request
+    then, not after its 30 s timeout."""
+    m = mount("timeout=30", "cache_ttl=0")
+    assert m.read("_cluster", "health")
+    pid = engine.pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        proc = subprocess.Popen(["cat", m.p("_cluster", "health")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        assert proc.poll() is None, "the request waits for the hung engine"
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
+        elapsed = time.monotonic() - start
+        proc.stdout.close()
+        proc.stderr.close()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert elapsed < 1.5, f"cat took {elapsed:.1f}s to end after Ctrl-C"
+    assert m.read("_cluster", "health") in ("green\n", "yellow\n")
+
+
 def test_killed_engine_fails_fast_and_mount_recovers(engine, repo, mount):
     m = mount("timeout=3", "connect_timeout=1", "cache_ttl=0")
     assert os.listdir(m.p(repo)) == REPO_FILES
