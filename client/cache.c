@@ -8,10 +8,16 @@
 #include <time.h>
 
 #include "client/stats.h"
+#include "client/sys.h"
 
 #define CACHE_BUCKETS 512
 /* Past this many entries an insertion first drops the expired ones. */
 #define CACHE_SWEEP_AT 2048
+/*
+ * What an answer weighs: its body, and about three times that for its parsed
+ * cJSON tree (a node per value, 64 bytes, for values a dozen bytes long).
+ */
+#define CACHE_WEIGHT(len) (4 * (len))
 
 struct slot {
 	struct slot *next;
@@ -34,15 +40,10 @@ struct cache {
 	pthread_cond_t fetched;
 	struct slot *buckets[CACHE_BUCKETS];
 	size_t count;
+	size_t bytes;		/* the weight of the answers held */
+	size_t budget;		/* past it, the least recently fetched answers go */
+	double swept_at;	/* expired answers are dropped at least once per ttl */
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned bucket_of(const char *key)
 {
@@ -90,11 +91,17 @@ struct cache *cache_new(double ttl_seconds, cache_fetch_fn fetch, void *ctx)
 	if (!c)
 		return NULL;
 	c->ttl = ttl_seconds;
+	c->budget = CACHE_DEFAULT_BUDGET;
 	c->fetch = fetch;
 	c->ctx = ctx;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->fetched, NULL);
 	return c;
+}
+
+static size_t slot_weight(const struct slot *s)
+{
+	return s->value ? CACHE_WEIGHT(s->value->len) : 0;
 }
 
 static void slot_free(struct slot *s)
@@ -126,24 +133,80 @@ static int slot_is_fresh(const struct cache *c, const struct slot *s, double now
 	return s->value && !s->invalidated && now - s->fetched_at < c->ttl;
 }
 
-/* Drops expired, idle slots; called with the lock held. */
-static void sweep_expired(struct cache *c, double now)
+static int slot_is_idle(const struct slot *s)
 {
+	return !s->fetching && !s->waiters;
+}
+
+static void slot_drop(struct cache *c, struct slot **pp)
+{
+	struct slot *s = *pp;
+
+	*pp = s->next;
+	c->bytes -= slot_weight(s);
+	c->count--;
+	slot_free(s);
+}
+
+/* Drops expired, idle slots but keep; called with the lock held. */
+static void sweep_expired(struct cache *c, double now, const struct slot *keep)
+{
+	c->swept_at = now;
 	for (int i = 0; i < CACHE_BUCKETS; i++) {
 		struct slot **pp = &c->buckets[i];
 
 		while (*pp) {
-			struct slot *s = *pp;
-
-			if (!s->fetching && !s->waiters && !slot_is_fresh(c, s, now)) {
-				*pp = s->next;
-				slot_free(s);
-				c->count--;
-			} else {
-				pp = &s->next;
-			}
+			if (*pp != keep && slot_is_idle(*pp) && !slot_is_fresh(c, *pp, now))
+				slot_drop(c, pp);
+			else
+				pp = &(*pp)->next;
 		}
 	}
+}
+
+/* The link to the idle slot fetched longest ago, other than keep; NULL when there is none. */
+static struct slot **oldest_idle(struct cache *c, const struct slot *keep)
+{
+	struct slot **oldest = NULL;
+
+	for (int i = 0; i < CACHE_BUCKETS; i++)
+		for (struct slot **pp = &c->buckets[i]; *pp; pp = &(*pp)->next)
+			if (*pp != keep && slot_is_idle(*pp) &&
+			    (!oldest || (*pp)->fetched_at < (*oldest)->fetched_at))
+				oldest = pp;
+	return oldest;
+}
+
+/*
+ * Keeps memory bounded: expired answers go once per ttl (not only when the
+ * table fills), and past the byte budget the least recently fetched ones go
+ * too. An answer a reader still holds lives on until released.
+ */
+static void enforce_budget(struct cache *c, const struct slot *keep, double now)
+{
+	struct slot **victim;
+
+	if (now - c->swept_at >= c->ttl || c->bytes > c->budget)
+		sweep_expired(c, now, keep);
+	while (c->bytes > c->budget && (victim = oldest_idle(c, keep)))
+		slot_drop(c, victim);
+}
+
+void cache_set_budget(struct cache *c, size_t bytes)
+{
+	pthread_mutex_lock(&c->lock);
+	c->budget = bytes;
+	pthread_mutex_unlock(&c->lock);
+}
+
+size_t cache_bytes(struct cache *c)
+{
+	size_t bytes;
+
+	pthread_mutex_lock(&c->lock);
+	bytes = c->bytes;
+	pthread_mutex_unlock(&c->lock);
+	return bytes;
 }
 
 static struct slot *slot_find_or_add(struct cache *c, const char *key, double now)
@@ -155,7 +218,7 @@ static struct slot *slot_find_or_add(struct cache *c, const char *key, double no
 		if (!strcmp(s->key, key))
 			return s;
 	if (c->count >= CACHE_SWEEP_AT)
-		sweep_expired(c, now);
+		sweep_expired(c, now, NULL);
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->key = strdup(key))) {
 		free(s);
@@ -185,9 +248,12 @@ static int fetch_into_slot(struct cache *c, struct slot *s, struct esfs_error *e
 	if (rc)
 		s->last_err = *err;
 	if (rc == 0) {
+		c->bytes -= slot_weight(s);
 		cached_release(s->value);
 		s->value = fresh;
-		s->fetched_at = now_seconds();
+		s->fetched_at = monotonic_seconds();
+		c->bytes += slot_weight(s);
+		enforce_budget(c, s, s->fetched_at);
 	}
 	pthread_cond_broadcast(&c->fetched);
 	return rc;
@@ -212,7 +278,7 @@ int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs
 
 	*out = NULL;
 	pthread_mutex_lock(&c->lock);
-	s = slot_find_or_add(c, key, now_seconds());
+	s = slot_find_or_add(c, key, monotonic_seconds());
 	if (!s) {
 		pthread_mutex_unlock(&c->lock);
 		errmap_set(err, ENOMEM, "out_of_memory", "cache");
@@ -222,7 +288,7 @@ int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs
 		/* The request we waited for failed: share its error rather than retry in turn. */
 		rc = s->last_rc;
 		*err = s->last_err;
-	} else if (slot_is_fresh(c, s, now_seconds()))
+	} else if (slot_is_fresh(c, s, monotonic_seconds()))
 		STATS_INC(cache_hits);
 	else
 		rc = fetch_into_slot(c, s, err);

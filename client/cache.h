@@ -38,6 +38,15 @@ void cached_release(struct cached *v);
 /* A reference the caller releases, or a negative errno with err set. Failures are not cached. */
 int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs_error *err);
 
+/*
+ * How much the cache may hold, answers and their parsed trees together
+ * (estimated at four times the body). Past it the least recently fetched
+ * answers go. Expired answers go within a ttl whatever the budget.
+ */
+#define CACHE_DEFAULT_BUDGET ((size_t)64 << 20)
+void cache_set_budget(struct cache *c, size_t bytes);
+size_t cache_bytes(struct cache *c);
+
 /* Forgets every answer whose key starts with prefix ("" forgets all). */
 void cache_invalidate(struct cache *c, const char *prefix);
 

@@ -171,7 +171,70 @@ static void json_is_parsed_once(void)
 	cache_free(c);
 }
 
+/* Answers of 1,000 bytes, fast. */
+static int big_fetch(void *ctx, const char *key, struct cached **out, struct esfs_error *err)
+{
+	char *body = malloc(1003);
+
+	(void)ctx;
+	(void)key;
+	(void)err;
+	memset(body, 'x', 1002);
+	body[0] = body[1001] = '"';
+	body[1002] = '\0';
+	*out = cached_new(body, 1002);
+	return 0;
+}
+
+static void memory_stays_under_the_budget(void)
+{
+	struct cache *c = cache_new(60, big_fetch, NULL);
+	char key[32];
+
+	cache_set_budget(c, 100 * 4 * 1002);	/* room for 100 answers */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "/s/%d", i);
+		free(value_of(c, key));
+		CHECK(cache_bytes(c) <= 100 * 4 * 1002);
+	}
+	CHECK_INT(cache_bytes(c), 100 * 4 * 1002);
+	cache_free(c);
+}
+
+static void expired_answers_go_within_a_ttl(void)
+{
+	struct cache *c = cache_new(0.05, big_fetch, NULL);
+	char key[32];
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "/s/%d", i);
+		free(value_of(c, key));
+	}
+	CHECK_INT(cache_bytes(c), 50 * 4 * 1002);
+	usleep(100 * 1000);
+	free(value_of(c, "/other"));	/* long before the table fills, the expired go */
+	CHECK_INT(cache_bytes(c), 4 * 1002);
+	cache_free(c);
+}
+
+/* cache_ttl=0: each answer is dropped by the next fetch, never kept to pile up. */
+static void no_cache_keeps_only_the_answer_in_hand(void)
+{
+	struct cache *c = cache_new(0, big_fetch, NULL);
+	char key[32];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(key, sizeof(key), "/s/%d", i);
+		free(value_of(c, key));
+		CHECK_INT(cache_bytes(c), 4 * 1002);
+	}
+	cache_free(c);
+}
+
 static const struct unit_case cases[] = {
+	{ "memory_stays_under_the_budget", memory_stays_under_the_budget },
+	{ "expired_answers_go_within_a_ttl", expired_answers_go_within_a_ttl },
+	{ "no_cache_keeps_only_the_answer_in_hand", no_cache_keeps_only_the_answer_in_hand },
 	{ "answers_are_reused_within_ttl", answers_are_reused_within_ttl },
 	{ "expired_answers_are_fetched_again", expired_answers_are_fetched_again },
 	{ "invalidation_by_prefix", invalidation_by_prefix },
