@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/aws_metadata.h"
+#include "client/sys.h"
 
 #define FIVE_MINUTES 300
 /* After a failed fetch, requests use what is left rather than each trying again. */
@@ -20,15 +21,6 @@
 #define MIN_REFRESH_INTERVAL 1
 
 /* ---- one set of credentials ---- */
-
-static void secret_free(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
 
 void aws_credentials_clear(struct aws_credentials *c)
 {
@@ -429,13 +421,6 @@ struct aws_settings {
 	long margin_override;		/* ESFS_AWS_REFRESH_MARGIN, or -1 */
 };
 
-static const char *env_value(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 /* Takes a secret out of the environment, so that no child process inherits it. */
 static char *take_env_secret(const char *name)
 {
@@ -459,7 +444,10 @@ static char *home_path(const char *rest)
 	return path;
 }
 
-/* The SDKs expand a leading "~/" in the file settings. */
+/*
+ * The SDKs expand a leading "~/" in the file settings. A relative one is made
+ * absolute now: the files are read later, when esfs's working directory is /.
+ */
 static char *file_setting(const char *name, const char *fallback)
 {
 	const char *v = env_value(name);
@@ -468,7 +456,7 @@ static char *file_setting(const char *name, const char *fallback)
 		return home_path(fallback);
 	if (!strncmp(v, "~/", 2))
 		return home_path(v + 2);
-	return strdup(v);
+	return path_absolute(v);
 }
 
 static void read_env_keys(struct aws_settings *s)
@@ -504,7 +492,7 @@ static void read_container_settings(struct aws_settings *s)
 		s->container_error[0] = '\0';
 	s->container.auth_token = take_env_secret("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	if (env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
-		s->container.auth_token_file = strdup(env_value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"));
+		s->container.auth_token_file = file_setting("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", NULL);
 }
 
 static void read_imds_settings(struct aws_settings *s)

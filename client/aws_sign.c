@@ -12,6 +12,7 @@
 #include "client/errmap.h"
 #include "client/log.h"
 #include "client/sigv4.h"
+#include "client/sys.h"
 
 struct aws_signer {
 	struct http_signer hook;
@@ -191,13 +192,6 @@ static int is_scope_word(const char *s)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
 			return 0;
 	return 1;
-}
-
-static const char *env_value(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
 }
 
 /* The region and service in an Amazon endpoint's host name, port and brackets aside. */

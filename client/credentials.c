@@ -8,14 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void secret_free(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
+#include "client/sys.h"
 
 static void set_secret(char **field, const char *value)
 {
@@ -125,4 +118,30 @@ int credentials_from_file(const char *path, struct credentials *c, char *why, si
 	explicit_bzero(line, sizeof(line));
 	fclose(f);
 	return rc;
+}
+
+static int has_control_character(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+int credentials_check(const struct credentials *c, char *why, size_t why_len)
+{
+	const char *problem = NULL;
+
+	if (c->password && !c->user)
+		problem = "a password was given without a user";
+	else if (c->user && c->api_key)
+		problem = "both a user and an API key were given: esfs sends one or the other, so choose";
+	else if (has_control_character(c->api_key))
+		problem = "the API key has a control character (CR, LF, ...): it cannot go into a header";
+	else if (has_control_character(c->user) || (c->user && strchr(c->user, ':')))
+		problem = "the user name has a control character or a ':'";
+	if (!problem)
+		return 0;
+	snprintf(why, why_len, "%s", problem);
+	return -EINVAL;
 }

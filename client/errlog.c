@@ -20,14 +20,6 @@ static struct errlog_entry ring[ERRLOG_SIZE];
 static unsigned long ring_count;
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* One failure, one line, fields split by tabs: the engine's text must not break that. */
-static void flatten(char *s)
-{
-	for (; *s; s++)
-		if (*s == '\t' || *s == '\n' || *s == '\r')
-			*s = ' ';
-}
-
 void errlog_add(const char *op, const char *path, const struct esfs_error *e)
 {
 	struct errlog_entry *slot;
@@ -44,7 +36,8 @@ void errlog_add(const char *op, const char *path, const struct esfs_error *e)
 	snprintf(slot->op, sizeof(slot->op), "%s", op);
 	memcpy(slot->path, shown, sizeof(shown));
 	slot->e = *e;
-	flatten(slot->e.reason);
+	/* One failure, one line, fields split by tabs: the engine's text must not break that. */
+	errmap_one_line(slot->e.reason);
 	pthread_mutex_unlock(&ring_lock);
 }
 

@@ -130,8 +130,7 @@ static void read_error_body(struct esfs_error *e, const cJSON *root)
 		copy_field(e->reason, sizeof(e->reason), msg->valuestring);
 }
 
-/* Parser messages and some reasons span lines ("...\n at [Source: ..."): one error, one line. */
-static void one_line(char *s)
+void errmap_one_line(char *s)
 {
 	size_t n;
 
@@ -149,9 +148,7 @@ static void read_text_body(struct esfs_error *e, const char *body, size_t len)
 
 	memcpy(e->reason, body, n);
 	e->reason[n] = '\0';
-	for (char *p = e->reason; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
+	errmap_one_line(e->reason);
 }
 
 void errmap_from_response(struct esfs_error *e, long status, const char *body, size_t len)
@@ -167,7 +164,7 @@ void errmap_from_response(struct esfs_error *e, long status, const char *body, s
 	cJSON_Delete(root);
 	if (!e->type[0])
 		snprintf(e->type, sizeof(e->type), "http_%ld", status);
-	one_line(e->reason);
+	errmap_one_line(e->reason);
 	if (!e->reason[0])
 		snprintf(e->reason, sizeof(e->reason), "HTTP status %ld", status);
 	e->err = errno_for_type(e->type, e->reason, status);

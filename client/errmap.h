@@ -18,6 +18,12 @@ struct esfs_error {
 void errmap_from_response(struct esfs_error *e, long status, const char *body, size_t len);
 
 /* Fills e for a failure found before or without an answer. */
+/*
+ * Makes text one line: tabs, CRs and LFs become spaces (parser messages span
+ * lines, "...\n at [Source: ..."), trailing spaces go. Fields of
+ * /_esfs/errors are split by tabs.
+ */
+void errmap_one_line(char *s);
 void errmap_set(struct esfs_error *e, int err, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

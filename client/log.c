@@ -25,9 +25,12 @@ void log_msg(int priority, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (log_to_stderr) {
+		/* One line of one thread at a time: stdio locks each call, not the three. */
+		flockfile(stderr);
 		fputs("esfs: ", stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
+		funlockfile(stderr);
 	} else {
 		vsyslog(priority, fmt, ap);
 	}

@@ -18,6 +18,7 @@
 #include <openssl/hmac.h>
 
 #include "client/buf.h"
+#include "client/urlenc.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR "aws4_request"
@@ -37,12 +38,6 @@ struct query_param {
 };
 
 /* ---- encoding ---- */
-
-static int is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
-}
 
 static int hex_digit_value(char c)
 {
@@ -76,7 +71,7 @@ static int append_uri_encoded(struct buf *b, const char *s, size_t len, int keep
 		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
 		int rc;
 
-		if (is_unreserved(c) || (keep_slash && c == '/'))
+		if (urlenc_is_unreserved(c) || (keep_slash && c == '/'))
 			rc = buf_append(b, &s[i], 1);
 		else
 			rc = buf_append(b, esc, 3);

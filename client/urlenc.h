@@ -9,5 +9,7 @@
 #include "client/buf.h"
 
 int urlenc_segment(struct buf *out, const char *name);
+/* RFC 3986's unreserved characters, which neither esfs nor SigV4 escapes. */
+int urlenc_is_unreserved(unsigned char c);
 
 #endif

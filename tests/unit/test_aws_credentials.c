@@ -439,6 +439,29 @@ static void test_chain_shared_file_profile(void)
 	aws_chain_free(ch);
 }
 
+/* esfs reads the files later, from /, once in the background: a relative name is made absolute first. */
+static void test_chain_relative_file_survives_a_change_of_directory(void)
+{
+	const char *cred = write_file(0, "[default]\naws_access_key_id=AKIDREL\naws_secret_access_key=r\n");
+	char here[512];
+	struct aws_chain *ch;
+	struct aws_credentials c;
+	char why[512] = "";
+
+	no_network_sources();
+	CHECK(getcwd(here, sizeof(here)) != NULL);
+	CHECK_INT(chdir(tmpdir), 0);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", strrchr(cred, '/') + 1, 1);
+	unsetenv("AWS_PROFILE");
+	ch = aws_chain_new();
+	CHECK_INT(chdir("/"), 0);
+	CHECK_INT(aws_chain_get(ch, &c, why, sizeof(why)), 0);
+	check_keys(&c, "AKIDREL", "r", NULL);
+	aws_credentials_clear(&c);
+	aws_chain_free(ch);
+	CHECK_INT(chdir(here), 0);
+}
+
 static void test_chain_named_profile_must_exist(void)
 {
 	const char *cred = write_file(0, "[default]\naws_access_key_id=AKIDDEF\naws_secret_access_key=d\n");
@@ -537,6 +560,8 @@ static const struct unit_case cases[] = {
 	{ "container_urls", test_container_urls },
 	{ "chain_environment_first", test_chain_environment_first },
 	{ "chain_shared_file_profile", test_chain_shared_file_profile },
+	{ "chain_relative_file_survives_a_change_of_directory",
+	  test_chain_relative_file_survives_a_change_of_directory },
 	{ "chain_named_profile_must_exist", test_chain_named_profile_must_exist },
 	{ "chain_nothing_found", test_chain_nothing_found },
 	{ "chain_partial_environment", test_chain_partial_environment },

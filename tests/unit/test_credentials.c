@@ -83,7 +83,29 @@ static void environment_is_taken_and_cleared(void)
 	credentials_clear(&c);
 }
 
+static void checks_what_can_be_sent(void)
+{
+	struct credentials ok_basic = { .user = "u", .password = "p\r\n" };	/* base64 carries any byte */
+	struct credentials ok_key = { .api_key = "YWJjOmRlZg==" };
+	struct credentials crlf_key = { .api_key = "abc\r\nX-Injected: 1" };
+	struct credentials both = { .user = "u", .password = "p", .api_key = "k" };
+	struct credentials lone_password = { .password = "p" };
+	struct credentials colon_user = { .user = "a:b", .password = "p" };
+	char why[256] = "";
+
+	CHECK_INT(credentials_check(&ok_basic, why, sizeof(why)), 0);
+	CHECK_INT(credentials_check(&ok_key, why, sizeof(why)), 0);
+	CHECK_INT(credentials_check(&crlf_key, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "control character") != NULL);
+	CHECK(strstr(why, "Injected") == NULL);
+	CHECK_INT(credentials_check(&both, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "both a user and an API key") != NULL);
+	CHECK_INT(credentials_check(&lone_password, why, sizeof(why)), -EINVAL);
+	CHECK_INT(credentials_check(&colon_user, why, sizeof(why)), -EINVAL);
+}
+
 static const struct unit_case cases[] = {
+	{ "checks_what_can_be_sent", checks_what_can_be_sent },
 	{ "reads_user_and_password", reads_user_and_password },
 	{ "reads_api_key", reads_api_key },
 	{ "refuses_a_file_others_can_read", refuses_a_file_others_can_read },
