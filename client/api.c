@@ -220,22 +220,42 @@ const cJSON *api_single_snapshot(const cJSON *answer)
 	"/_cat/recovery?format=json&active_only=false&h=index,shard,type,stage," \
 	"files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot"
 
-/* Sends a request that changes something; takes ownership of target. */
-static int send_change(struct client *cl, const char *method, char *target, const char *body,
-		       size_t len, struct http_response *resp, struct esfs_error *err)
-{
-	struct http_response scratch = { 0 };
-	int rc;
+/* What a change makes stale in the cache. */
+enum stale {
+	STALE_NOTHING,
+	STALE_SNAPSHOT,		/* the repository's listing and the snapshot's detail */
+	STALE_REPOSITORY,	/* the repository list and the repository's listing */
+	STALE_EVERYTHING,	/* new indices, recoveries anywhere: nothing cached can be trusted */
+};
 
-	if (!target) {
-		errmap_set(err, ENOMEM, "out_of_memory", "request target");
-		return -ENOMEM;
-	}
-	rc = client_send(cl, method, target, body, len, resp ? resp : &scratch, err);
-	http_response_free(&scratch);
-	free(target);
-	return rc;
-}
+/*
+ * Every request esfs sends that changes something: its method and target,
+ * and what it makes stale. A change is never sent twice and has the
+ * write_timeout (client/http.c tells them from reads by their method).
+ */
+struct change {
+	const char *method;
+	const char *head;	/* then /<repo>, /<snapshot> when given */
+	const char *tail;
+	enum stale stale;
+};
+
+enum change_kind {
+	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE,
+	REPOSITORY_PUT, REPOSITORY_DELETE, REPOSITORY_VERIFY, INDEX_DELETE,
+};
+
+static const struct change changes[] = {
+	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
+	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
+	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
+	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY },
+	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY },
+	/* It writes test blobs into the store, but nothing esfs shows. */
+	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
+	/* Cancelling a restore (the index is the repo argument: one path segment). */
+	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING },
+};
 
 static void forget(struct client *cl, char *prefix)
 {
@@ -243,63 +263,77 @@ static void forget(struct client *cl, char *prefix)
 	free(prefix);
 }
 
-static void forget_snapshot(struct client *cl, const char *repo, const char *snap)
+static void forget_stale(struct client *cl, enum stale stale, const char *repo, const char *snap)
 {
-	forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
-	forget(cl, api_target("/_snapshot", repo, snap, NULL));
+	switch (stale) {
+	case STALE_SNAPSHOT:
+		forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
+		forget(cl, api_target("/_snapshot", repo, snap, NULL));
+		break;
+	case STALE_REPOSITORY:
+		client_invalidate(cl, "/_snapshot");
+		forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
+		break;
+	case STALE_EVERYTHING:
+		client_invalidate(cl, "");
+		break;
+	case STALE_NOTHING:
+		break;
+	}
+}
+
+/* Sends one change and forgets what it made stale, whatever the answer: it may have been done. */
+static int send_change(struct client *cl, enum change_kind kind, const char *repo, const char *snap,
+		       const char *body, size_t len, struct http_response *resp, struct esfs_error *err)
+{
+	const struct change *c = &changes[kind];
+	struct http_response scratch = { 0 };
+	char *target = api_target(c->head, repo, snap, c->tail);
+	int rc;
+
+	if (!target) {
+		errmap_set(err, ENOMEM, "out_of_memory", "request target");
+		return -ENOMEM;
+	}
+	rc = client_send(cl, c->method, target, body, len, resp ? resp : &scratch, err);
+	http_response_free(&scratch);
+	free(target);
+	forget_stale(cl, c->stale, repo, snap);
+	return rc;
 }
 
 int api_snapshot_create(struct client *cl, const char *repo, const char *snap, const char *body,
 			size_t len, struct esfs_error *err)
 {
-	int rc = send_change(cl, "PUT", api_target("/_snapshot", repo, snap, NULL), body, len, NULL, err);
-
-	forget_snapshot(cl, repo, snap);
-	return rc;
+	return send_change(cl, SNAPSHOT_CREATE, repo, snap, body, len, NULL, err);
 }
 
 int api_snapshot_delete(struct client *cl, const char *repo, const char *snap, struct esfs_error *err)
 {
-	int rc = send_change(cl, "DELETE", api_target("/_snapshot", repo, snap, NULL), NULL, 0, NULL, err);
-
-	forget_snapshot(cl, repo, snap);
-	return rc;
+	return send_change(cl, SNAPSHOT_DELETE, repo, snap, NULL, 0, NULL, err);
 }
 
 int api_snapshot_restore(struct client *cl, const char *repo, const char *snap, const char *body,
 			 size_t len, struct http_response *resp, struct esfs_error *err)
 {
-	int rc = send_change(cl, "POST", api_target("/_snapshot", repo, snap, "/_restore"), body, len,
-			     resp, err);
-
-	/* New indices and recoveries anywhere: nothing cached about them can be trusted. */
-	client_invalidate(cl, "");
-	return rc;
+	return send_change(cl, SNAPSHOT_RESTORE, repo, snap, body, len, resp, err);
 }
 
 int api_repository_put(struct client *cl, const char *repo, const char *body, size_t len,
 		       struct esfs_error *err)
 {
-	int rc = send_change(cl, "PUT", api_target("/_snapshot", repo, NULL, NULL), body, len, NULL, err);
-
-	client_invalidate(cl, "/_snapshot");
-	forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
-	return rc;
+	return send_change(cl, REPOSITORY_PUT, repo, NULL, body, len, NULL, err);
 }
 
 int api_repository_delete(struct client *cl, const char *repo, struct esfs_error *err)
 {
-	int rc = send_change(cl, "DELETE", api_target("/_snapshot", repo, NULL, NULL), NULL, 0, NULL, err);
-
-	client_invalidate(cl, "/_snapshot");
-	forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
-	return rc;
+	return send_change(cl, REPOSITORY_DELETE, repo, NULL, NULL, 0, NULL, err);
 }
 
 int api_repository_verify(struct client *cl, const char *repo, struct http_response *resp,
 			  struct esfs_error *err)
 {
-	return send_change(cl, "POST", api_target("/_snapshot", repo, NULL, "/_verify"), NULL, 0, resp, err);
+	return send_change(cl, REPOSITORY_VERIFY, repo, NULL, NULL, 0, resp, err);
 }
 
 int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *err)
@@ -319,8 +353,5 @@ int api_index_recovery(struct client *cl, const char *index, int fresh, struct c
 
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err)
 {
-	int rc = send_change(cl, "DELETE", api_target("", index, NULL, NULL), NULL, 0, NULL, err);
-
-	client_invalidate(cl, "");
-	return rc;
+	return send_change(cl, INDEX_DELETE, index, NULL, NULL, 0, NULL, err);
 }
