@@ -1,204 +1,197 @@
+/*
+ * An incremental JSON object scanner: each byte is looked at once, however
+ * many writes a body comes in, so a 1 MiB body written a byte at a time
+ * costs 1 MiB of scanning, not half a terabyte.
+ */
 #include "client/jsonscan.h"
 
 #include <string.h>
 
-/* Deeper nesting than any request body needs; cJSON itself stops at 1000. */
-#define SCAN_MAX_DEPTH 200
-
-enum { SCAN_OK, SCAN_MORE, SCAN_BAD };
-
-struct scan {
-	const char *s;
-	size_t len;
-	size_t pos;
-	int depth;
+enum {
+	S_START,		/* white space, then the opening '{' */
+	S_KEY_OR_END,		/* just after '{': a key or '}' */
+	S_KEY,			/* after ',' in an object */
+	S_COLON,
+	S_VALUE_OR_END,		/* just after '[': a value or ']' */
+	S_VALUE,
+	S_AFTER_VALUE,		/* ',' or the closing bracket */
+	S_DONE,			/* the object closed: only white space may follow */
+	S_STRING,
+	S_ESCAPE,		/* after a backslash */
+	S_HEX,			/* in \uXXXX */
+	S_LITERAL,		/* in true, false or null */
+	S_MINUS,		/* a number's '-': a digit must follow */
+	S_ZERO,			/* a leading 0: no more digits before '.' or 'e' */
+	S_INT,
+	S_DOT,			/* a digit must follow */
+	S_FRAC,
+	S_EXP,			/* after 'e': a sign or a digit */
+	S_EXP_SIGN,		/* a digit must follow */
+	S_EXP_DIGITS,
+	S_BAD,
 };
 
-static int scan_value(struct scan *sc);
-
-static void skip_space(struct scan *sc)
+static int is_space(int c)
 {
-	while (sc->pos < sc->len && strchr(" \t\r\n", sc->s[sc->pos]) && sc->s[sc->pos])
-		sc->pos++;
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* The next byte after white space, or -1 at the end of the text so far. */
-static int peek(struct scan *sc)
+static int is_digit(int c)
 {
-	skip_space(sc);
-	return sc->pos < sc->len ? (unsigned char)sc->s[sc->pos] : -1;
+	return c >= '0' && c <= '9';
 }
 
 static int is_hex(int c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static int scan_escape(struct scan *sc)
+static int open_container(struct json_scanner *sc, char bracket)
 {
-	int c;
-
-	if (++sc->pos >= sc->len)
-		return SCAN_MORE;
-	c = (unsigned char)sc->s[sc->pos++];
-	if (strchr("\"\\/bfnrt", c) && c)
-		return SCAN_OK;
-	if (c != 'u')
-		return sc->pos--, SCAN_BAD;
-	for (int i = 0; i < 4; i++, sc->pos++) {
-		if (sc->pos >= sc->len)
-			return SCAN_MORE;
-		if (!is_hex((unsigned char)sc->s[sc->pos]))
-			return SCAN_BAD;
-	}
-	return SCAN_OK;
+	if (sc->depth == JSON_SCAN_MAX_DEPTH)
+		return S_BAD;
+	sc->stack[sc->depth++] = bracket;
+	return bracket == '{' ? S_KEY_OR_END : S_VALUE_OR_END;
 }
 
-static int scan_string(struct scan *sc)
+/* A closing bracket: right only when it closes the innermost container. */
+static int close_container(struct json_scanner *sc, int c)
 {
-	sc->pos++;	/* the opening quote */
-	while (sc->pos < sc->len) {
-		unsigned char c = (unsigned char)sc->s[sc->pos];
-		int rc;
-
-		if (c == '"') {
-			sc->pos++;
-			return SCAN_OK;
-		}
-		if (c < 0x20)
-			return SCAN_BAD;
-		if (c != '\\') {
-			sc->pos++;
-			continue;
-		}
-		rc = scan_escape(sc);
-		if (rc != SCAN_OK)
-			return rc;
-	}
-	return SCAN_MORE;
+	if (!sc->depth || c != (sc->stack[sc->depth - 1] == '{' ? '}' : ']'))
+		return S_BAD;
+	sc->depth--;
+	return sc->depth ? S_AFTER_VALUE : S_DONE;
 }
 
-static int scan_literal(struct scan *sc, const char *word)
+static int start_literal(struct json_scanner *sc, const char *word)
 {
-	for (; *word; word++, sc->pos++) {
-		if (sc->pos >= sc->len)
-			return SCAN_MORE;
-		if (sc->s[sc->pos] != *word)
-			return SCAN_BAD;
-	}
-	return SCAN_OK;
+	sc->literal = word;
+	sc->literal_at = 1;
+	return S_LITERAL;
 }
 
-static int scan_digits(struct scan *sc)
+/* The first byte of a value. */
+static int start_value(struct json_scanner *sc, int c)
 {
-	size_t start = sc->pos;
-
-	while (sc->pos < sc->len && sc->s[sc->pos] >= '0' && sc->s[sc->pos] <= '9')
-		sc->pos++;
-	if (sc->pos == sc->len)
-		return SCAN_MORE;	/* inside an object a number can always go on */
-	return sc->pos > start ? SCAN_OK : SCAN_BAD;
-}
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(struct scan *sc)
-{
-	int rc;
-
-	if (sc->s[sc->pos] == '-' && ++sc->pos >= sc->len)
-		return SCAN_MORE;
-	if (sc->s[sc->pos] == '0')
-		rc = ++sc->pos < sc->len ? SCAN_OK : SCAN_MORE;
-	else
-		rc = scan_digits(sc);
-	if (rc == SCAN_OK && sc->s[sc->pos] == '.') {
-		sc->pos++;
-		rc = scan_digits(sc);
-	}
-	if (rc == SCAN_OK && (sc->s[sc->pos] == 'e' || sc->s[sc->pos] == 'E')) {
-		if (++sc->pos >= sc->len)
-			return SCAN_MORE;
-		if (sc->s[sc->pos] == '+' || sc->s[sc->pos] == '-')
-			sc->pos++;
-		rc = scan_digits(sc);
-	}
-	return rc;
-}
-
-/* Members or elements up to the closing bracket; the opening one is consumed. */
-static int scan_container(struct scan *sc, int close)
-{
-	int is_object = close == '}';
-	int c, rc;
-
-	if (++sc->depth > SCAN_MAX_DEPTH)
-		return SCAN_BAD;
-	sc->pos++;
-	if ((c = peek(sc)) == close) {
-		sc->pos++;
-		sc->depth--;
-		return SCAN_OK;
-	}
-	for (;;) {
-		if (is_object) {
-			if ((c = peek(sc)) < 0)
-				return SCAN_MORE;
-			if (c != '"')
-				return SCAN_BAD;
-			if ((rc = scan_string(sc)) != SCAN_OK)
-				return rc;
-			if ((c = peek(sc)) != ':')
-				return c < 0 ? SCAN_MORE : SCAN_BAD;
-			sc->pos++;
-		}
-		if ((rc = scan_value(sc)) != SCAN_OK)
-			return rc;
-		if ((c = peek(sc)) < 0)
-			return SCAN_MORE;
-		sc->pos++;
-		if (c == close) {
-			sc->depth--;
-			return SCAN_OK;
-		}
-		if (c != ',')
-			return sc->pos--, SCAN_BAD;
-	}
-}
-
-static int scan_value(struct scan *sc)
-{
-	int c = peek(sc);
-
 	switch (c) {
-	case -1:	return SCAN_MORE;
-	case '{':	return scan_container(sc, '}');
-	case '[':	return scan_container(sc, ']');
-	case '"':	return scan_string(sc);
-	case 't':	return scan_literal(sc, "true");
-	case 'f':	return scan_literal(sc, "false");
-	case 'n':	return scan_literal(sc, "null");
-	default:
-		if (c == '-' || (c >= '0' && c <= '9'))
-			return scan_number(sc);
-		return SCAN_BAD;
+	case '{':	return open_container(sc, '{');
+	case '[':	return open_container(sc, '[');
+	case '"':	sc->in_key = 0; return S_STRING;
+	case 't':	return start_literal(sc, "true");
+	case 'f':	return start_literal(sc, "false");
+	case 'n':	return start_literal(sc, "null");
+	case '-':	return S_MINUS;
+	case '0':	return S_ZERO;
+	default:	return is_digit(c) ? S_INT : S_BAD;
 	}
+}
+
+static int after_string(const struct json_scanner *sc)
+{
+	return sc->in_key ? S_COLON : S_AFTER_VALUE;
+}
+
+static int in_string(struct json_scanner *sc, int c)
+{
+	switch (sc->state) {
+	case S_STRING:
+		if (c == '"')
+			return after_string(sc);
+		if (c < 0x20)
+			return S_BAD;
+		return c == '\\' ? S_ESCAPE : S_STRING;
+	case S_ESCAPE:
+		if (c == 'u') {
+			sc->hex_left = 4;
+			return S_HEX;
+		}
+		return c && strchr("\"\\/bfnrt", c) ? S_STRING : S_BAD;
+	default:	/* S_HEX */
+		if (!is_hex(c))
+			return S_BAD;
+		return --sc->hex_left ? S_HEX : S_STRING;
+	}
+}
+
+/* -1: the number ended before c, which the state after the value must take. */
+static int in_number(int state, int c)
+{
+	switch (state) {
+	case S_MINUS:		return c == '0' ? S_ZERO : is_digit(c) ? S_INT : S_BAD;
+	case S_ZERO:		return c == '.' ? S_DOT : (c == 'e' || c == 'E') ? S_EXP : -1;
+	case S_INT:		return is_digit(c) ? S_INT : c == '.' ? S_DOT : (c == 'e' || c == 'E') ? S_EXP : -1;
+	case S_DOT:		return is_digit(c) ? S_FRAC : S_BAD;
+	case S_FRAC:		return is_digit(c) ? S_FRAC : (c == 'e' || c == 'E') ? S_EXP : -1;
+	case S_EXP:		return is_digit(c) ? S_EXP_DIGITS : (c == '+' || c == '-') ? S_EXP_SIGN : S_BAD;
+	case S_EXP_SIGN:	return is_digit(c) ? S_EXP_DIGITS : S_BAD;
+	default:		return is_digit(c) ? S_EXP_DIGITS : -1;	/* S_EXP_DIGITS */
+	}
+}
+
+static int step(struct json_scanner *sc, int c)
+{
+	int next;
+
+	if (sc->state >= S_STRING && sc->state <= S_HEX)
+		return in_string(sc, c);
+	if (sc->state == S_LITERAL) {
+		if (c != sc->literal[sc->literal_at])
+			return S_BAD;
+		return sc->literal[++sc->literal_at] ? S_LITERAL : S_AFTER_VALUE;
+	}
+	if (sc->state >= S_MINUS && sc->state <= S_EXP_DIGITS) {
+		next = in_number(sc->state, c);
+		if (next >= 0)
+			return next;
+		sc->state = S_AFTER_VALUE;	/* the byte after a number belongs to what follows */
+	}
+	if (is_space(c))
+		return sc->state;
+	switch (sc->state) {
+	case S_START:		return c == '{' ? open_container(sc, '{') : S_BAD;
+	case S_KEY_OR_END:	if (c == '}')
+					return close_container(sc, c);
+				/* fall through */
+	case S_KEY:		sc->in_key = 1;
+				return c == '"' ? S_STRING : S_BAD;
+	case S_COLON:		return c == ':' ? S_VALUE : S_BAD;
+	case S_VALUE_OR_END:	if (c == ']')
+					return close_container(sc, c);
+				/* fall through */
+	case S_VALUE:		return start_value(sc, c);
+	case S_AFTER_VALUE:	if (c == ',')
+					return sc->stack[sc->depth - 1] == '{' ? S_KEY : S_VALUE;
+				return close_container(sc, c);
+	default:		return S_BAD;	/* S_DONE: something after the object */
+	}
+}
+
+void json_scanner_init(struct json_scanner *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->state = S_START;
+}
+
+enum json_scan json_scanner_feed(struct json_scanner *sc, const char *data, size_t len,
+				 size_t *error_at)
+{
+	for (size_t i = 0; i < len && sc->state != S_BAD; i++) {
+		sc->state = step(sc, (unsigned char)data[i]);
+		if (sc->state != S_BAD)
+			sc->pos++;
+	}
+	if (sc->state == S_BAD) {
+		*error_at = sc->pos;
+		return JSON_INVALID;
+	}
+	*error_at = 0;
+	return sc->state == S_DONE ? JSON_COMPLETE : JSON_INCOMPLETE;
 }
 
 enum json_scan json_scan_object(const char *text, size_t len, size_t *error_at)
 {
-	struct scan sc = { text, len, 0, 0 };
-	int c = peek(&sc);
-	int rc;
+	struct json_scanner sc;
 
-	*error_at = 0;
-	if (c < 0)
-		return JSON_INCOMPLETE;
-	rc = c == '{' ? scan_value(&sc) : SCAN_BAD;
-	if (rc == SCAN_OK && peek(&sc) >= 0)
-		rc = SCAN_BAD;	/* something after the object */
-	if (rc == SCAN_BAD) {
-		*error_at = sc.pos;
-		return JSON_INVALID;
-	}
-	return rc == SCAN_MORE ? JSON_INCOMPLETE : JSON_COMPLETE;
+	json_scanner_init(&sc);
+	return json_scanner_feed(&sc, text, len, error_at);
 }

@@ -16,7 +16,31 @@ enum json_scan {
 	JSON_COMPLETE,		/* one object, white space around it */
 };
 
-/* Classifies text; for JSON_INVALID, *error_at is the offset of the first bad byte. */
+/* Deeper nesting than any request body needs; cJSON itself stops at 1000. */
+#define JSON_SCAN_MAX_DEPTH 200
+
+/* Where a scan stands between two pieces of text; see json_scanner_feed. */
+struct json_scanner {
+	int state;
+	size_t pos;		/* bytes scanned */
+	int depth;
+	char stack[JSON_SCAN_MAX_DEPTH];	/* '{' or '[' of each open container */
+	int in_key;		/* the string under way is an object's key */
+	int hex_left;		/* digits still due in a \uXXXX */
+	const char *literal;	/* true, false or null, under way */
+	int literal_at;
+};
+
+void json_scanner_init(struct json_scanner *sc);
+/*
+ * Scans the next piece of a text, looking at each byte once: a body that
+ * comes in many writes is scanned as it comes. For JSON_INVALID, *error_at
+ * is the offset of the first bad byte in the whole text; once invalid or
+ * complete, the answer stays (bytes after a complete object are invalid).
+ */
+enum json_scan json_scanner_feed(struct json_scanner *sc, const char *data, size_t len,
+				 size_t *error_at);
+/* Classifies a whole text at once. */
 enum json_scan json_scan_object(const char *text, size_t len, size_t *error_at);
 
 #endif

@@ -1,6 +1,7 @@
 /* The changes a shell makes with mkdir, rmdir and rm, and the files whose reading acts. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,7 +9,7 @@
 #include "client/api.h"
 #include "fs/lookup.h"
 #include "fs/names.h"
-#include "fs/recovery.h"
+#include "fs/nodes.h"
 #include "fs/render.h"
 #include "fs/tree.h"
 
@@ -33,11 +34,12 @@ static int writable_repository(struct esfs *fs, const char *repo, struct esfs_er
 }
 
 /* mkdir /<repo>: a folder that holds _settings.json until that is written. */
-static int make_pending_repository(struct esfs *fs, const char *name, struct esfs_error *err)
+int mkdir_repository(struct esfs *fs, const struct node *dir, const char *name, struct esfs_error *err)
 {
 	char why[300];
 	int rc = refuse_name(err, name_check_repository(name, why, sizeof(why)), why);
 
+	(void)dir;
 	if (rc)
 		return rc;
 	rc = lookup_repository_exists(fs, name, err);
@@ -53,24 +55,27 @@ static void defaults_of(struct esfs *fs, const char *repo, struct buf *body)
 {
 	char key[NAME_MAX_BYTES + 16];
 
-	snprintf(key, sizeof(key), "defaults/%s", repo);
+	tree_defaults_key(repo, key, sizeof(key));
 	if (state_get(fs->state, key, body) == -ENOENT)
 		buf_puts(body, "{}");
 }
 
 /* mkdir /<repo>/<name>: a snapshot, with the repository's _defaults.json as its body. */
-static int take_snapshot(struct esfs *fs, const char *repo, const char *name, struct esfs_error *err)
+int mkdir_snapshot(struct esfs *fs, const struct node *dir, const char *name, struct esfs_error *err)
 {
 	struct buf body = BUF_INIT;
 	char why[300];
-	int rc = refuse_name(err, name_check_snapshot(name, why, sizeof(why)), why);
+	int rc;
 
+	if (state_pending_has(fs->state, dir->repo))
+		return lookup_refuse(err, ENOENT, "the repository is not registered yet: write its _settings.json");
+	rc = refuse_name(err, name_check_snapshot(name, why, sizeof(why)), why);
 	if (!rc)
-		rc = writable_repository(fs, repo, err);
+		rc = writable_repository(fs, dir->repo, err);
 	if (rc)
 		return rc;
-	defaults_of(fs, repo, &body);
-	rc = api_snapshot_create(fs->client, repo, name, body.data, body.len, err);
+	defaults_of(fs, dir->repo, &body);
+	rc = api_snapshot_create(fs->client, dir->repo, name, body.data, body.len, err);
 	buf_free(&body);
 	return rc;
 }
@@ -85,17 +90,12 @@ int tree_mkdir(struct esfs *fs, const char *path, struct esfs_error *err)
 	rc = path_parse_parent(path, &parent, name);
 	if (rc)
 		return rc;
-	if (parent.kind == NODE_ROOT)
-		return make_pending_repository(fs, name, err);
-	if (parent.kind == NODE_REPO_DIR) {
-		if (state_pending_has(fs->state, parent.repo))
-			return lookup_refuse(err, ENOENT, "the repository is not registered yet: write its _settings.json");
-		return take_snapshot(fs, parent.repo, name, err);
-	}
-	return -EPERM;
+	if (!node_type(parent.kind)->mkdir)
+		return -EPERM;
+	return node_type(parent.kind)->mkdir(fs, &parent, name, err);
 }
 
-static int delete_snapshot(struct esfs *fs, const struct node *n, struct esfs_error *err)
+int rmdir_snapshot(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
 	int rc = lookup_snapshot_exists(fs, n, err);
 
@@ -105,7 +105,7 @@ static int delete_snapshot(struct esfs *fs, const struct node *n, struct esfs_er
 }
 
 /* rmdir /<repo>: unregisters it; its snapshots stay in the store. */
-static int remove_repository(struct esfs *fs, const struct node *n, struct esfs_error *err)
+int rmdir_repository(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
 	int rc = lookup_repository_exists(fs, n->repo, err);
 
@@ -116,14 +116,14 @@ static int remove_repository(struct esfs *fs, const struct node *n, struct esfs_
 
 int tree_rmdir(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
+	const struct node_type *t = node_type(n->kind);
+
 	memset(err, 0, sizeof(*err));
-	if (n->kind != NODE_SNAP_DIR && n->kind != NODE_REPO_DIR)
+	if (!t->rmdir)
 		return node_is_dir(n->kind) ? -EPERM : -ENOTDIR;
 	if (fs->nodelete)
 		return lookup_refuse(err, EPERM, "mounted with -o nodelete");
-	if (n->kind == NODE_SNAP_DIR)
-		return delete_snapshot(fs, n, err);
-	return remove_repository(fs, n, err);
+	return t->rmdir(fs, n, err);
 }
 
 /*
@@ -133,29 +133,32 @@ int tree_rmdir(struct esfs *fs, const struct node *n, struct esfs_error *err)
  */
 int tree_unlink(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
+	const struct node_type *t = node_type(n->kind);
 	struct node_attr attr;
-	int rc;
 
 	memset(err, 0, sizeof(*err));
 	if (node_is_dir(n->kind))
 		return -EISDIR;
-	if (n->kind == NODE_RECOVERY_ENTRY)
-		return recovery_cancel(fs, n->entry, err);
-	if (!node_in_snapshot(n->kind) && n->kind != NODE_REPO_SETTINGS &&
-	    n->kind != NODE_REPO_DEFAULTS && n->kind != NODE_REPO_VERIFY)
+	if (t->unlink)
+		return t->unlink(fs, n, err);
+	if (!(t->flags & NF_VIEW))
 		return -EPERM;
 	if (fs->nodelete)
 		return lookup_refuse(err, EPERM, "mounted with -o nodelete");
-	rc = tree_stat(fs, n, &attr, err);
-	return rc;
+	return tree_stat(fs, n, &attr, err);
 }
 
-static int verify_repository(struct esfs *fs, const struct node *n, struct buf *out, int *close_rc,
-			     struct esfs_error *err)
+/* Reading _verify runs the verification; its failure is returned at close, after the answer. */
+int open_verify(struct esfs *fs, const struct node *n, struct buf *out, int *close_rc,
+		struct esfs_error *err)
 {
 	struct http_response resp = { 0 };
-	int rc = lookup_repository_exists(fs, n->repo, err);
+	int rc;
 
+	/* A verification writes test blobs into the repository's store from every node. */
+	if (fs->read_only)
+		return lookup_refuse(err, EROFS, "mounted with -o ro: a verification writes into the repository");
+	rc = lookup_repository_exists(fs, n->repo, err);
 	if (rc)
 		return rc;
 	rc = api_repository_verify(fs->client, n->repo, &resp, err);
@@ -179,16 +182,17 @@ static int verify_repository(struct esfs *fs, const struct node *n, struct buf *
 static int snapshot_state(struct esfs *fs, const struct node *n, struct buf *out,
 			  struct esfs_error *err)
 {
-	struct node state = *n;
-
-	state.kind = NODE_SNAP_STATE;
 	buf_reset(out);
-	return tree_read(fs, &state, out, err);
+	memset(err, 0, sizeof(*err));
+	return read_snap_state(fs, n, out, err);
 }
 
+/* Readers of wait that hold a FUSE worker right now; at most ESFS_MAX_BLOCKED. */
+static atomic_int blocked_readers;
+
 /* Polls every second, and every tenth of one whether the reader gave up. */
-static int wait_for_snapshot(struct esfs *fs, const struct node *n, struct buf *out,
-			     struct esfs_error *err)
+static int poll_snapshot_state(struct esfs *fs, const struct node *n, struct buf *out,
+			       struct esfs_error *err)
 {
 	int rc;
 
@@ -202,14 +206,35 @@ static int wait_for_snapshot(struct esfs *fs, const struct node *n, struct buf *
 	return rc;
 }
 
+/*
+ * Blocks until the snapshot is no longer running. Each blocked reader holds
+ * a worker thread, so only ESFS_MAX_BLOCKED may: the next gets EAGAIN, and
+ * the mount keeps answering everyone else.
+ */
+int open_wait(struct esfs *fs, const struct node *n, struct buf *out, int *close_rc,
+	      struct esfs_error *err)
+{
+	int rc = snapshot_state(fs, n, out, err);
+
+	(void)close_rc;
+	if (rc || strcmp(out->data, "IN_PROGRESS\n"))
+		return rc;
+	if (atomic_fetch_add(&blocked_readers, 1) >= ESFS_MAX_BLOCKED) {
+		atomic_fetch_sub(&blocked_readers, 1);
+		return lookup_refuse(err, EAGAIN, "too many readers of wait are blocked already (at most "
+				     ESFS_STRINGIFY(ESFS_MAX_BLOCKED) "): try again later");
+	}
+	rc = poll_snapshot_state(fs, n, out, err);
+	atomic_fetch_sub(&blocked_readers, 1);
+	return rc;
+}
+
 int tree_open_read(struct esfs *fs, const struct node *n, struct buf *out, int *close_rc,
 		   struct esfs_error *err)
 {
+	const struct node_type *t = node_type(n->kind);
+
 	memset(err, 0, sizeof(*err));
 	*close_rc = 0;
-	if (n->kind == NODE_REPO_VERIFY)
-		return verify_repository(fs, n, out, close_rc, err);
-	if (n->kind == NODE_SNAP_WAIT)
-		return wait_for_snapshot(fs, n, out, err);
-	return tree_read(fs, n, out, err);
+	return t->open ? t->open(fs, n, out, close_rc, err) : tree_read(fs, n, out, err);
 }

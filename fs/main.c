@@ -18,6 +18,7 @@
 #include "client/credentials.h"
 #include "client/log.h"
 #include "fs/ops.h"
+#include "fs/tree.h"
 
 struct options {
 	char *urls;
@@ -115,19 +116,49 @@ static int on_option(void *data, const char *arg, int key, struct fuse_args *out
 	}
 }
 
-static int parse_seconds(const char *text, const char *name, double fallback, double *out)
+/*
+ * A number of seconds from min to a day. Timeouts have a minimum of 1: curl
+ * takes 0 as "no timeout at all", and a shorter one fails every request.
+ */
+static int parse_seconds(const char *text, const char *name, double fallback, double min,
+			 double *out)
 {
 	char *end;
+	double value;
 
-	*out = fallback;
-	if (!text)
+	if (!text) {
+		*out = fallback;
 		return 0;
+	}
 	errno = 0;
-	*out = strtod(text, &end);
-	if (errno || end == text || *end || *out < 0 || *out > 86400) {
-		fprintf(stderr, "esfs: %s=%s: expected a number of seconds\n", name, text);
+	value = strtod(text, &end);
+	if (errno || end == text || *end || !(value >= min && value <= 86400)) {
+		fprintf(stderr, "esfs: %s=%s: expected a number of seconds from %g to 86400\n", name,
+			text, min);
 		return -1;
 	}
+	*out = value;
+	return 0;
+}
+
+/*
+ * A file named by an option, made absolute now: once esfs runs in the
+ * background its working directory is /, and a relative name would name
+ * another file (or none) at the first request.
+ */
+static int make_absolute(char **path, const char *name)
+{
+	char *abs;
+
+	if (!*path)
+		return 0;
+	abs = realpath(*path, NULL);
+	if (!abs) {
+		fprintf(stderr, "esfs: %s=%s: %s\n", name, *path, strerror(errno));
+		return -1;
+	}
+	free(*path);
+	*path = abs;
 	return 0;
 }
 
@@ -170,8 +201,8 @@ static int load_credentials(const struct options *o, struct credentials *cred)
 		fprintf(stderr, "esfs: credentials: %s\n", why);
 		return -1;
 	}
-	if (cred->password && !cred->user) {
-		fprintf(stderr, "esfs: a password was given without a user\n");
+	if (credentials_check(cred, why, sizeof(why))) {
+		fprintf(stderr, "esfs: credentials: %s\n", why);
 		return -1;
 	}
 	return 0;
@@ -205,10 +236,11 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 {
 	double connect_timeout, timeout, write_timeout;
 
-	if (parse_seconds(o->connect_timeout, "connect_timeout", 3, &connect_timeout) ||
-	    parse_seconds(o->timeout, "timeout", 10, &timeout) ||
-	    parse_seconds(o->write_timeout, "write_timeout", 60, &write_timeout) ||
-	    parse_seconds(o->cache_ttl, "cache_ttl", 2, &m->cache_ttl))
+	if (parse_seconds(o->connect_timeout, "connect_timeout", 3, 1, &connect_timeout) ||
+	    parse_seconds(o->timeout, "timeout", 10, 1, &timeout) ||
+	    parse_seconds(o->write_timeout, "write_timeout", 60, 1, &write_timeout) ||
+	    parse_seconds(o->cache_ttl, "cache_ttl", 2, 0, &m->cache_ttl) ||
+	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials"))
 		return -1;
 	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
 	    setup_aws_signer(o, cred, m))
@@ -263,17 +295,32 @@ static int show_help(struct fuse_args *args)
 
 /*
  * Defaults go first so that the user's own -o options, later on the line,
- * win. max_idle_threads is set because libfuse 3.14 otherwise warns about
- * its own default ("Ignoring invalid max threads value");
- * default_permissions makes the kernel apply the modes esfs shows, so that
- * with allow_other only the mounting user can start a restore or a delete.
+ * win. Each is an argument of its own, so that no URL can push one out.
+ * max_threads is set because the blocking reads (wait) hold a worker each:
+ * fs/actions.c lets fewer than half of them block, so that the others stay
+ * free for everything else, the kernel's interrupts (Ctrl-C) included.
+ * max_idle_threads is set because libfuse 3.14 otherwise warns about its own
+ * default ("Ignoring invalid max threads value"). default_permissions makes
+ * the kernel apply the modes esfs shows, so that with allow_other only the
+ * mounting user can start a restore or a delete.
  */
 static int add_default_options(struct fuse_args *args, const char *url)
 {
-	char opt[1024];
+	static const char *const fixed[] = {
+		"-odefault_permissions",
+		"-osubtype=esfs",
+		"-omax_threads=" ESFS_STRINGIFY(ESFS_MAX_THREADS) ",max_idle_threads=16",
+	};
+	char *fsname;
+	int rc = 0;
 
-	snprintf(opt, sizeof(opt), "-osubtype=esfs,fsname=%s,max_idle_threads=16,default_permissions", url);
-	return fuse_opt_insert_arg(args, 1, opt);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !rc; i++)
+		rc = fuse_opt_insert_arg(args, (int)i + 1, fixed[i]);
+	if (rc || asprintf(&fsname, "-ofsname=%s", url) < 0)
+		return -1;
+	rc = fuse_opt_insert_arg(args, 1, fsname);
+	free(fsname);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -298,7 +345,11 @@ int main(int argc, char **argv)
 		log_init(1, o.debug);
 		probe_cluster(&m);
 		log_init(o.foreground, o.debug);
-		rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
+		if (esfs_mount_prepare(&m) == 0)
+			rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
+		else
+			fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		esfs_mount_release(&m);
 		curl_global_cleanup();
 	}
 	credentials_clear(&cred);

@@ -13,9 +13,17 @@
 #include "fs/lookup.h"
 #include "fs/tree.h"
 
+struct open_file;
+
 struct esfs_ctx {
 	struct esfs tree;
 	struct esfs_mount *mount;
+	/*
+	 * Every open file. At unmount the kernel may drop a RELEASE still
+	 * waiting in its background queue; what it leaves is freed here.
+	 */
+	pthread_mutex_t open_lock;
+	struct open_file *open_files;
 };
 
 /*
@@ -29,11 +37,18 @@ struct open_file {
 	struct request_body body;
 	int writing;
 	int close_rc;		/* a failure to report at close, after the answer was read */
+	pid_t opener;		/* the thread that opened it: its close ends the body */
+	struct open_file *prev, *next;	/* in esfs_ctx.open_files */
 };
+
+static struct esfs_ctx *current_ctx(void)
+{
+	return fuse_get_context()->private_data;
+}
 
 static struct esfs *current_fs(void)
 {
-	return &((struct esfs_ctx *)fuse_get_context()->private_data)->tree;
+	return &current_ctx()->tree;
 }
 
 /* Failures that came from the cluster are kept for /_esfs/errors; a mistyped path is not. */
@@ -132,6 +147,28 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 	return report("readdir", path, rc, &err);
 }
 
+static void open_file_track(struct esfs_ctx *ctx, struct open_file *of)
+{
+	pthread_mutex_lock(&ctx->open_lock);
+	of->next = ctx->open_files;
+	if (of->next)
+		of->next->prev = of;
+	ctx->open_files = of;
+	pthread_mutex_unlock(&ctx->open_lock);
+}
+
+static void open_file_untrack(struct esfs_ctx *ctx, struct open_file *of)
+{
+	pthread_mutex_lock(&ctx->open_lock);
+	if (of->prev)
+		of->prev->next = of->next;
+	else
+		ctx->open_files = of->next;
+	if (of->next)
+		of->next->prev = of->prev;
+	pthread_mutex_unlock(&ctx->open_lock);
+}
+
 static void open_file_free(struct open_file *of)
 {
 	pthread_mutex_destroy(&of->lock);
@@ -152,6 +189,7 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 	if (!of)
 		return -ENOMEM;
 	pthread_mutex_init(&of->lock, NULL);
+	of->opener = fuse_get_context()->pid;
 	rc = parse("open", path, &of->node);
 	of->writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (!rc && of->writing && !node_is_writable(of->node.kind))
@@ -169,6 +207,7 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 	}
 	/* Logged now, returned at close, once the engine's answer was read. */
 	report("open", path, of->close_rc, &err);
+	open_file_track(current_ctx(), of);
 	fi->fh = (uint64_t)(uintptr_t)of;
 	/* Contents change under the kernel's feet (a snapshot finishing): no page cache. */
 	fi->direct_io = 1;
@@ -200,14 +239,19 @@ static int esfs_write(const char *path, const char *buf, size_t size, off_t offs
 	struct esfs_error err = { 0 };
 	int rc;
 
-	(void)offset;
 	pthread_mutex_lock(&of->lock);
-	rc = tree_write(current_fs(), &of->node, &of->body, buf, size, &err);
+	rc = tree_write(current_fs(), &of->node, &of->body, buf, size, offset, &err);
 	pthread_mutex_unlock(&of->lock);
 	return rc < 0 ? report("write", path, rc, &err) : rc;
 }
 
-/* Every close(): an unfinished body, or a failure held back until the answer was read. */
+/*
+ * Every close(), in any process that holds the file: a failure held back
+ * until the answer was read, or a body left unfinished. Only the opener's
+ * close ends a body: a child that inherited the descriptor and exits (as
+ * /bin/echo in "{ printf ...; /bin/echo ...; printf ...; } > restore.json")
+ * closes it too, in the middle of the body.
+ */
 static int esfs_flush(const char *path, struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
@@ -217,17 +261,21 @@ static int esfs_flush(const char *path, struct fuse_file_info *fi)
 	pthread_mutex_lock(&of->lock);
 	rc = of->close_rc;
 	of->close_rc = 0;
-	if (of->writing)
+	if (of->writing && fuse_get_context()->pid == of->opener)
 		rc = report("close", path, tree_write_end(current_fs(), &of->node, &of->body, &err), &err);
 	pthread_mutex_unlock(&of->lock);
 	return rc;
 }
 
+/* The last close: a body nobody ended (the opener's thread never closed it) is said in the log. */
 static int esfs_release(const char *path, struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct esfs_error err = { 0 };
 
-	(void)path;
+	if (of->writing)
+		report("close", path, tree_write_end(current_fs(), &of->node, &of->body, &err), &err);
+	open_file_untrack(current_ctx(), of);
 	open_file_free(of);
 	return 0;
 }
@@ -344,10 +392,60 @@ static int esfs_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
+/*
+ * The tree and its client are made before fuse_main, so that a failure is
+ * esfs's exit status rather than a mount that answers nothing. Nothing here
+ * starts a thread, so the fork that puts esfs in the background is safe.
+ */
+int esfs_mount_prepare(struct esfs_mount *mount)
+{
+	struct esfs_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->mount = mount;
+	pthread_mutex_init(&ctx->open_lock, NULL);
+	ctx->tree.mounted_at = time(NULL);
+	ctx->tree.uid = getuid();
+	ctx->tree.gid = getgid();
+	ctx->tree.nodelete = mount->nodelete;
+	ctx->tree.read_only = mount->read_only;
+	ctx->tree.signer = mount->http.signer;
+	ctx->tree.interrupted = was_interrupted;
+	/* Ctrl-C abandons a request under way at once, not after its timeout. */
+	mount->http.interrupted = was_interrupted;
+	ctx->tree.state = state_new();
+	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);
+	mount->ctx = ctx;
+	if (!ctx->tree.client || !ctx->tree.state) {
+		esfs_mount_release(mount);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void esfs_mount_release(struct esfs_mount *mount)
+{
+	struct esfs_ctx *ctx = mount->ctx;
+
+	if (!ctx)
+		return;
+	while (ctx->open_files) {
+		struct open_file *of = ctx->open_files;
+
+		ctx->open_files = of->next;
+		open_file_free(of);
+	}
+	pthread_mutex_destroy(&ctx->open_lock);
+	client_free(ctx->tree.client);
+	state_free(ctx->tree.state);
+	free(ctx);
+	mount->ctx = NULL;
+}
+
 static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct esfs_mount *mount = fuse_get_context()->private_data;
-	struct esfs_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	(void)conn;
 	/*
@@ -358,33 +456,7 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = 0;
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
-	if (!ctx) {
-		log_err("out of memory at mount");
-		exit(1);
-	}
-	ctx->mount = mount;
-	ctx->tree.mounted_at = time(NULL);
-	ctx->tree.uid = getuid();
-	ctx->tree.gid = getgid();
-	ctx->tree.nodelete = mount->nodelete;
-	ctx->tree.signer = mount->http.signer;
-	ctx->tree.interrupted = was_interrupted;
-	ctx->tree.state = state_new();
-	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);
-	if (!ctx->tree.client || !ctx->tree.state) {
-		log_err("cannot set up the HTTP client");
-		exit(1);
-	}
-	return ctx;
-}
-
-static void esfs_destroy(void *private_data)
-{
-	struct esfs_ctx *ctx = private_data;
-
-	client_free(ctx->tree.client);
-	state_free(ctx->tree.state);
-	free(ctx);
+	return mount->ctx;
 }
 
 const struct fuse_operations esfs_ops = {
@@ -407,5 +479,4 @@ const struct fuse_operations esfs_ops = {
 	.statfs = esfs_statfs,
 	.poll = esfs_poll,
 	.init = esfs_init,
-	.destroy = esfs_destroy,
 };

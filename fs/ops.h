@@ -7,13 +7,20 @@
 
 #include "client/http.h"
 
-/* What main.c hands to the mount; the client is made in init, once esfs is a daemon. */
+struct esfs_ctx;
+
+/* What main.c hands to the mount. */
 struct esfs_mount {
 	struct http_config http;
 	double cache_ttl;
 	int read_only;
 	int nodelete;
+	struct esfs_ctx *ctx;	/* the tree: made by esfs_mount_prepare */
 };
+
+/* Makes the tree and its client before fuse_main: 0, or a negative errno. */
+int esfs_mount_prepare(struct esfs_mount *mount);
+void esfs_mount_release(struct esfs_mount *mount);
 
 extern const struct fuse_operations esfs_ops;
 

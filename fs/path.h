@@ -1,6 +1,7 @@
 /*
- * What a path names in the tree, by its shape alone. Whether the repository
- * or snapshot exists is for tree.c to ask the cluster.
+ * What a path names in the tree, by its shape alone (the table of kinds is
+ * fs/nodes.c). Whether the repository or snapshot exists is for tree.c to
+ * ask the cluster.
  *
  *   /_cluster/{health,info.json}   /_esfs/{stats,errors}   /_recovery/<index>[.json]
  *   /<repo>/{_settings.json,_defaults.json}, and _verify by name
@@ -30,14 +31,14 @@ enum node_kind {
 	NODE_REPO_DEFAULTS,
 	NODE_REPO_VERIFY,
 	NODE_SNAP_DIR,
-	NODE_SNAP_STATE,	/* first of the files in a snapshot's directory */
+	NODE_SNAP_STATE,
 	NODE_SNAP_INFO,
 	NODE_SNAP_STATUS,
 	NODE_SNAP_PROGRESS,
 	NODE_SNAP_INDICES,
 	NODE_SNAP_FAILURES,
 	NODE_SNAP_RESTORE,
-	NODE_SNAP_WAIT,		/* last of them */
+	NODE_SNAP_WAIT,
 };
 
 #define NAME_MAX_BYTES 255
@@ -47,21 +48,6 @@ struct node {
 	char repo[NAME_MAX_BYTES + 1];
 	char snap[NAME_MAX_BYTES + 1];
 	char entry[NAME_MAX_BYTES + 1];	/* a /_recovery entry */
-};
-
-/*
- * An entry that readdir leaves out: it is there for whoever names it, but a
- * program that walks the tree (rsync, tar, restic, an indexer) never opens
- * it. Those are the reads that act: _verify writes test blobs into the
- * repository, and wait blocks until the snapshot ends.
- */
-#define FIXED_UNLISTED 1
-
-/* A file or directory that a directory of the given kind always holds. */
-struct fixed_entry {
-	const char *name;
-	enum node_kind kind;
-	int flags;		/* FIXED_* */
 };
 
 /*
@@ -80,7 +66,5 @@ int node_is_writable(enum node_kind kind);
  * which names what does not exist yet. -ENOENT when there is no parent.
  */
 int path_parse_parent(const char *path, struct node *parent, char *name);
-/* The entries every directory of this kind holds, ending with a NULL name. */
-const struct fixed_entry *node_fixed_entries(enum node_kind dir);
 
 #endif

@@ -1,4 +1,4 @@
-#include "fs/recovery.h"
+#include "fs/nodes.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -32,30 +32,30 @@ static int index_in_rows(const cJSON *rows, const char *index)
 	return 0;
 }
 
-/* An index appears once, whatever its number of shards; rows come grouped by index. */
-static int seen_before(const cJSON *rows, const cJSON *upto, const char *index)
+int list_recovery(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
+		  struct esfs_error *err)
 {
-	for (const cJSON *row = rows->child; row && row != upto; row = row->next)
-		if (row_is_from_snapshot(row) && !strcmp(row_field(row, "index"), index))
-			return 1;
-	return 0;
-}
-
-int recovery_list(struct esfs *fs, tree_entry_fn fn, void *ctx, struct esfs_error *err)
-{
+	const char *listed = NULL;	/* the index listed last */
 	struct cached *answer;
 	const cJSON *row;
-	int rc = api_recoveries(fs->client, &answer, err);
+	int rc = tree_list_fixed(fs, n->kind, fn, ctx);
 
-	if (rc)
+	if (rc || (rc = api_recoveries(fs->client, &answer, err)))
 		return rc;
 	cJSON_ArrayForEach(row, answer->json) {
 		const char *index = row_field(row, "index");
 		struct node_attr attr = { .mtime = time(NULL) };
 		char json_name[NAME_MAX_BYTES + 8];
 
-		if (!row_is_from_snapshot(row) || seen_before(answer->json, row, index))
+		/*
+		 * An index appears once, whatever its number of shards. _cat/recovery
+		 * gives an index's shards one after another (the engines walk a map of
+		 * index to shards), so comparing with the last one listed is enough,
+		 * and a listing stays linear in the number of shards.
+		 */
+		if (!row_is_from_snapshot(row) || (listed && !strcmp(listed, index)))
 			continue;
+		listed = index;
 		snprintf(json_name, sizeof(json_name), "%s.json", index);
 		if ((rc = fn(ctx, index, &attr)) || (rc = fn(ctx, json_name, &attr)))
 			break;
@@ -114,8 +114,10 @@ static int read_index_json(struct esfs *fs, const char *index, struct buf *out,
 	return rc;
 }
 
-int recovery_read(struct esfs *fs, const char *entry, struct buf *out, struct esfs_error *err)
+int read_recovery_entry(struct esfs *fs, const struct node *n, struct buf *out,
+			struct esfs_error *err)
 {
+	const char *entry = n->entry;
 	char index[NAME_MAX_BYTES + 1];
 	struct cached *answer;
 	int is_json, rc;
@@ -152,8 +154,10 @@ static int restore_under_way(struct esfs *fs, const char *index, struct esfs_err
 	return running;
 }
 
-int recovery_cancel(struct esfs *fs, const char *entry, struct esfs_error *err)
+/* rm /_recovery/<index>: cancels its restore by deleting the index, as the engines do. */
+int unlink_recovery_entry(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
+	const char *entry = n->entry;
 	char index[NAME_MAX_BYTES + 1];
 	struct cached *answer;
 	int is_json, rc;

@@ -13,6 +13,7 @@
 #include "client/jsonscan.h"
 #include "client/utf8.h"
 #include "fs/lookup.h"
+#include "fs/nodes.h"
 #include "fs/render.h"
 #include "fs/tree.h"
 
@@ -34,50 +35,47 @@ static void remember_restore(struct esfs *fs, const struct node *n, const char *
 		cJSON_AddItemToObject(record, "answer", answer);
 	else if (err->err)
 		cJSON_AddStringToObject(record, "error", err->reason);
-	snprintf(key, sizeof(key), "restore/%s/%s", n->repo, n->snap);
+	tree_restore_key(n, key, sizeof(key));
 	if (render_json(&text, record) == 0)
 		state_set(fs->state, key, text.data);
 	buf_free(&text);
 	cJSON_Delete(record);
 }
 
-static int restore_snapshot(struct esfs *fs, const struct node *n, const char *body, size_t len,
-			    struct esfs_error *err)
+int body_restore(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
 {
 	struct http_response resp = { 0 };
 	int rc = lookup_snapshot_exists(fs, n, err);
 
 	if (rc)
 		return rc;
-	rc = api_snapshot_restore(fs->client, n->repo, n->snap, body, len, &resp, err);
-	remember_restore(fs, n, body, &resp, err);
+	rc = api_snapshot_restore(fs->client, n->repo, n->snap, body->data, body->len, &resp, err);
+	remember_restore(fs, n, body->data, &resp, err);
 	http_response_free(&resp);
 	return rc;
 }
 
-static int register_repository(struct esfs *fs, const struct node *n, const char *body, size_t len,
-			       struct esfs_error *err)
+int body_settings(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
 {
 	int rc;
 
 	if (repository_is_managed_by_aws(n->repo))
 		return lookup_refuse(err, EROFS, "Amazon OpenSearch Service manages this repository");
-	rc = api_repository_put(fs->client, n->repo, body, len, err);
-
+	rc = api_repository_put(fs->client, n->repo, body->data, body->len, err);
 	if (rc == 0)
 		state_pending_remove(fs->state, n->repo);
 	return rc;
 }
 
-static int keep_defaults(struct esfs *fs, const struct node *n, const char *body,
-			 struct esfs_error *err)
+/* _defaults.json is kept in the mount, indented, for the snapshots mkdir takes. */
+int body_defaults(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
 {
 	char key[NAME_MAX_BYTES + 16];
-	cJSON *json = cJSON_Parse(body);
+	cJSON *json = cJSON_Parse(body->data);
 	struct buf text = BUF_INIT;
 	int rc = json ? render_json(&text, json) : lookup_refuse(err, EINVAL, "invalid JSON");
 
-	snprintf(key, sizeof(key), "defaults/%s", n->repo);
+	tree_defaults_key(n->repo, key, sizeof(key));
 	if (rc == 0)
 		rc = state_set(fs->state, key, text.data);
 	buf_free(&text);
@@ -88,16 +86,9 @@ static int keep_defaults(struct esfs *fs, const struct node *n, const char *body
 static int act_on_body(struct esfs *fs, const struct node *n, const struct buf *body,
 		       struct esfs_error *err)
 {
-	switch (n->kind) {
-	case NODE_SNAP_RESTORE:
-		return restore_snapshot(fs, n, body->data, body->len, err);
-	case NODE_REPO_SETTINGS:
-		return register_repository(fs, n, body->data, body->len, err);
-	case NODE_REPO_DEFAULTS:
-		return keep_defaults(fs, n, body->data, err);
-	default:
-		return -EACCES;
-	}
+	const struct node_type *t = node_type(n->kind);
+
+	return t->take_body ? t->take_body(fs, n, body, err) : -EACCES;
 }
 
 static int only_space(const char *data, size_t size)
@@ -117,13 +108,13 @@ static int refuse_body(struct esfs_error *err, const char *what, size_t at)
 	return lookup_refuse(err, EINVAL, why);
 }
 
-/* Acts on the body once it is complete: 0, or a negative errno. */
+/* Acts on the body once the new bytes complete it: 0, or a negative errno. */
 static int take_bytes(struct esfs *fs, const struct node *n, struct request_body *rb,
-		      struct esfs_error *err)
+		      const char *data, size_t size, struct esfs_error *err)
 {
 	size_t at;
 
-	switch (json_scan_object(rb->text.data, rb->text.len, &at)) {
+	switch (json_scanner_feed(&rb->scan, data, size, &at)) {
 	case JSON_INCOMPLETE:
 		return 0;
 	case JSON_INVALID:
@@ -138,31 +129,39 @@ static int take_bytes(struct esfs *fs, const struct node *n, struct request_body
 	}
 }
 
-/* Offsets are not looked at: a body is the bytes written since open, in order, as a pipe's. */
+/* A body is the bytes written since open, in order, as a pipe's: a seek or pwrite back is refused. */
 int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
-	       size_t size, struct esfs_error *err)
+	       size_t size, off_t offset, struct esfs_error *err)
 {
+	int started = rb->text.len > 0 || rb->done;
 	int rc;
 
 	memset(err, 0, sizeof(*err));
+	if (!started)
+		json_scanner_init(&rb->scan);
 	if (rb->refused)
 		return rb->refused;	/* the rest of a refused body: said once already */
-	if (rb->done) {
+	if (started && offset != rb->next_offset)
+		rc = lookup_refuse(err, ESPIPE, "a request body is written in order, as to a pipe: "
+					       "no seek, no pwrite");
+	else if (rb->done) {
+		rb->next_offset = offset + (off_t)size;
 		if (only_space(data, size))
 			return (int)size;
 		return lookup_refuse(err, EINVAL, "one JSON document per open: open the file again for the next");
-	}
-	if (rb->text.len + size > REQUEST_MAX_BYTES)
+	} else if (rb->text.len + size > REQUEST_MAX_BYTES)
 		rc = lookup_refuse(err, EFBIG, "a request body is at most 1 MiB: nothing was sent");
 	else if (buf_append(&rb->text, data, size))
 		return -ENOMEM;
 	else
-		rc = take_bytes(fs, n, rb, err);
+		rc = take_bytes(fs, n, rb, data, size, err);
 	if (rc < 0) {
 		rb->done = 1;
 		rb->refused = rc;
+		return rc;
 	}
-	return rc < 0 ? rc : (int)size;
+	rb->next_offset = offset + (off_t)size;
+	return (int)size;
 }
 
 int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,

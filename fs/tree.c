@@ -1,3 +1,7 @@
+/*
+ * The tree's contents: the read, stat and list handlers of fs/nodes.c, and
+ * the generic stat, read and list that dispatch to them.
+ */
 #include "fs/tree.h"
 
 #include <cjson/cJSON.h>
@@ -10,7 +14,7 @@
 #include "client/errlog.h"
 #include "client/stats.h"
 #include "fs/lookup.h"
-#include "fs/recovery.h"
+#include "fs/nodes.h"
 #include "fs/render.h"
 
 static int answer_malformed(struct esfs_error *err, const char *what)
@@ -19,143 +23,197 @@ static int answer_malformed(struct esfs_error *err, const char *what)
 	return -EPROTO;
 }
 
-/* Files made from GET _snapshot/<repo>/<snap> or its _status. */
-static int read_snapshot_detail(struct esfs *fs, const struct node *n, struct buf *out,
-				struct esfs_error *err)
-{
-	int want_status = n->kind == NODE_SNAP_STATUS || n->kind == NODE_SNAP_PROGRESS;
-	struct cached *answer;
-	const cJSON *snap;
-	int rc;
+/* ---------------------------------------------------------------- /_cluster, /_esfs */
 
-	rc = want_status ? api_snapshot_status(fs->client, n->repo, n->snap, &answer, err)
-			 : api_snapshot_info(fs->client, n->repo, n->snap, &answer, err);
+int read_cluster_health(struct esfs *fs, const struct node *n, struct buf *out,
+			struct esfs_error *err)
+{
+	struct cached *answer;
+	int rc = api_cluster_health(fs->client, &answer, err);
+
+	(void)n;
 	if (rc)
 		return rc;
-	snap = api_single_snapshot(answer->json);
-	if (!snap)
-		rc = answer_malformed(err, want_status ? "_status" : "GET _snapshot");
-	else if (n->kind == NODE_SNAP_INFO || n->kind == NODE_SNAP_STATUS)
-		rc = render_json(out, snap);
-	else if (n->kind == NODE_SNAP_PROGRESS)
-		rc = render_progress(out, snap);
-	else if (n->kind == NODE_SNAP_INDICES)
-		rc = render_indices(out, snap);
-	else
-		rc = render_failures(out, snap);
+	if (render_line(out, answer->json, "status"))
+		rc = answer_malformed(err, "_cluster/health");
 	cached_release(answer);
 	return rc;
 }
 
-/* The key under which a snapshot's last restore is kept in the mount's state. */
-static void restore_key(const struct node *n, char *key, size_t size)
+int read_cluster_info(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
 {
-	snprintf(key, size, "restore/%s/%s", n->repo, n->snap);
+	struct cached *answer;
+	int rc = api_cluster_info(fs->client, &answer, err);
+
+	(void)n;
+	if (rc)
+		return rc;
+	rc = render_json(out, answer->json);
+	cached_release(answer);
+	return rc;
 }
 
-static int read_snapshot_file(struct esfs *fs, const struct node *n, struct buf *out,
-			      struct esfs_error *err)
+int read_esfs_stats(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
 {
-	char key[2 * NAME_MAX_BYTES + 16];
+	(void)fs;
+	(void)n;
+	(void)err;
+	return stats_render(out);
+}
+
+int read_esfs_errors(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	(void)fs;
+	(void)n;
+	(void)err;
+	return errlog_render(out);
+}
+
+/* Which credentials sign, never the secret: -ENOENT when esfs does not sign. */
+int read_esfs_aws(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	(void)n;
+	(void)err;
+	return aws_signer_render(fs->signer, out);
+}
+
+/* ---------------------------------------------------------------- repositories */
+
+int read_repo_settings(struct esfs *fs, const struct node *n, struct buf *out,
+		       struct esfs_error *err)
+{
+	struct cached *answer;
+	const cJSON *entry;
+	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
+
+	/* A repository made with mkdir and not registered yet: its _settings.json is empty. */
+	if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
+		return 0;
+	if (rc)
+		return rc;
+	rc = render_repository(out, entry);
+	cached_release(answer);
+	return rc;
+}
+
+int read_repo_defaults(struct esfs *fs, const struct node *n, struct buf *out,
+		       struct esfs_error *err)
+{
+	char key[NAME_MAX_BYTES + 16];
+	int rc = lookup_repository_exists(fs, n->repo, err);
+
+	if (rc)
+		return rc;
+	tree_defaults_key(n->repo, key, sizeof(key));
+	if (state_get(fs->state, key, out) == -ENOENT)
+		rc = buf_puts(out, "{}\n");
+	return rc;
+}
+
+/* A file whose bytes come at open (_verify): it is there when its repository is. */
+int read_repo_exists(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	(void)out;
+	return lookup_repository_exists(fs, n->repo, err);
+}
+
+int stat_repo_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
+		  struct esfs_error *err)
+{
+	int rc = lookup_repository_exists(fs, n->repo, err);
+
+	(void)attr;
+	if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
+		rc = 0;
+	return rc;
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+/* The state comes from the listing, so "ls -l" in a snapshot costs no extra request for it. */
+int read_snap_state(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
 	struct cached *list;
 	const cJSON *row;
 	int rc = lookup_snapshot(fs, n, &list, &row, err);
 
 	if (rc)
 		return rc;
-	/* The state comes from the listing, so "ls -l" in a snapshot costs no extra request for it. */
-	if (n->kind == NODE_SNAP_STATE || n->kind == NODE_SNAP_WAIT)
-		rc = render_line(out, row, "status") ? answer_malformed(err, "_cat/snapshots") : 0;
+	if (render_line(out, row, "status"))
+		rc = answer_malformed(err, "_cat/snapshots");
 	cached_release(list);
-	if (rc || n->kind == NODE_SNAP_STATE || n->kind == NODE_SNAP_WAIT)
-		return rc;
-	if (n->kind == NODE_SNAP_RESTORE) {
-		restore_key(n, key, sizeof(key));
-		state_get(fs->state, key, out);
-		return 0;
-	}
-	return read_snapshot_detail(fs, n, out, err);
+	return rc;
 }
 
-static int read_cluster_file(struct esfs *fs, enum node_kind kind, struct buf *out,
-			     struct esfs_error *err)
+typedef int snapshot_render_fn(struct buf *out, const cJSON *snapshot);
+
+/* A file made from GET _snapshot/<repo>/<snap> (or, with status, its _status). */
+static int read_snapshot_detail(struct esfs *fs, const struct node *n, int status,
+				snapshot_render_fn *render, struct buf *out, struct esfs_error *err)
 {
 	struct cached *answer;
-	int rc;
+	const cJSON *snap;
+	int rc = lookup_snapshot_exists(fs, n, err);
 
-	rc = kind == NODE_CLUSTER_HEALTH ? api_cluster_health(fs->client, &answer, err)
-					 : api_cluster_info(fs->client, &answer, err);
 	if (rc)
 		return rc;
-	if (kind == NODE_CLUSTER_INFO)
-		rc = render_json(out, answer->json);
-	else if (render_line(out, answer->json, "status"))
-		rc = answer_malformed(err, "_cluster/health");
+	rc = status ? api_snapshot_status(fs->client, n->repo, n->snap, &answer, err)
+		    : api_snapshot_info(fs->client, n->repo, n->snap, &answer, err);
+	if (rc)
+		return rc;
+	snap = api_single_snapshot(answer->json);
+	rc = snap ? render(out, snap) : answer_malformed(err, status ? "_status" : "GET _snapshot");
 	cached_release(answer);
 	return rc;
 }
 
-/* A repository made with mkdir and not registered yet: it has only an empty _settings.json. */
-static int read_pending_repo_file(struct esfs *fs, const struct node *n, struct esfs_error *err)
+static int render_json_of(struct buf *out, const cJSON *snapshot)
 {
-	if (!state_pending_has(fs->state, n->repo) || n->kind != NODE_REPO_SETTINGS)
-		return lookup_not_found(err);
+	return render_json(out, snapshot);
+}
+
+int read_snap_info(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	return read_snapshot_detail(fs, n, 0, render_json_of, out, err);
+}
+
+int read_snap_status(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	return read_snapshot_detail(fs, n, 1, render_json_of, out, err);
+}
+
+int read_snap_progress(struct esfs *fs, const struct node *n, struct buf *out,
+		       struct esfs_error *err)
+{
+	return read_snapshot_detail(fs, n, 1, render_progress, out, err);
+}
+
+int read_snap_indices(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	return read_snapshot_detail(fs, n, 0, render_indices, out, err);
+}
+
+int read_snap_failures(struct esfs *fs, const struct node *n, struct buf *out,
+		       struct esfs_error *err)
+{
+	return read_snapshot_detail(fs, n, 0, render_failures, out, err);
+}
+
+int read_snap_restore(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	char key[2 * NAME_MAX_BYTES + 16];
+	int rc = lookup_snapshot_exists(fs, n, err);
+
+	if (rc)
+		return rc;
+	tree_restore_key(n, key, sizeof(key));
+	state_get(fs->state, key, out);
 	return 0;
 }
 
-static int read_repo_file(struct esfs *fs, const struct node *n, struct buf *out,
-			  struct esfs_error *err)
-{
-	char key[NAME_MAX_BYTES + 16];
-	struct cached *answer;
-	const cJSON *entry;
-	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
-
-	if (rc == -ENOENT && !err->type[0])
-		return read_pending_repo_file(fs, n, err);
-	if (rc)
-		return rc;
-	if (n->kind == NODE_REPO_SETTINGS)
-		rc = render_repository(out, entry);
-	cached_release(answer);
-	if (rc || n->kind != NODE_REPO_DEFAULTS)
-		return rc;
-	snprintf(key, sizeof(key), "defaults/%s", n->repo);
-	if (state_get(fs->state, key, out) == -ENOENT)
-		rc = buf_puts(out, "{}\n");
-	return rc;
-}
-
-int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
-{
-	memset(err, 0, sizeof(*err));
-	switch (n->kind) {
-	case NODE_CLUSTER_HEALTH:
-	case NODE_CLUSTER_INFO:
-		return read_cluster_file(fs, n->kind, out, err);
-	case NODE_ESFS_STATS:
-		return stats_render(out);
-	case NODE_ESFS_ERRORS:
-		return errlog_render(out);
-	case NODE_ESFS_AWS:
-		/* Which credentials sign, never the secret: -ENOENT when esfs does not sign. */
-		return aws_signer_render(fs->signer, out);
-	case NODE_RECOVERY_ENTRY:
-		return recovery_read(fs, n->entry, out, err);
-	case NODE_REPO_SETTINGS:
-	case NODE_REPO_DEFAULTS:
-	case NODE_REPO_VERIFY:
-		return read_repo_file(fs, n, out, err);
-	default:
-		if (node_in_snapshot(n->kind))
-			return read_snapshot_file(fs, n, out, err);
-		return -EISDIR;
-	}
-}
-
 /* A snapshot directory and its files carry the snapshot's start time, so "ls -lt" sorts by age. */
-static int stat_snapshot_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
-			     struct esfs_error *err)
+int stat_snap_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
+		  struct esfs_error *err)
 {
 	struct cached *list;
 	const cJSON *row;
@@ -168,87 +226,106 @@ static int stat_snapshot_dir(struct esfs *fs, const struct node *n, struct node_
 	return 0;
 }
 
-static int stat_repo_dir(struct esfs *fs, const struct node *n, struct esfs_error *err)
-{
-	int rc = lookup_repository_exists(fs, n->repo, err);
+/* ---------------------------------------------------------------- the generic operations */
 
-	if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
-		rc = 0;
-	return rc;
+void tree_defaults_key(const char *repo, char *key, size_t size)
+{
+	snprintf(key, size, "defaults/%s", repo);
+}
+
+void tree_restore_key(const struct node *n, char *key, size_t size)
+{
+	snprintf(key, size, "restore/%s/%s", n->repo, n->snap);
+}
+
+int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	const struct node_type *t = node_type(n->kind);
+
+	memset(err, 0, sizeof(*err));
+	return t->read ? t->read(fs, n, out, err) : -EISDIR;
 }
 
 static int stat_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
 		    struct esfs_error *err)
 {
+	const struct node_type *t = node_type(n->kind);
+
 	attr->is_dir = 1;
 	attr->mtime = fs->mounted_at;
-	/* Writable where mkdir, rmdir or rm do something. */
-	attr->writable = n->kind == NODE_ROOT || n->kind == NODE_REPO_DIR ||
-			 n->kind == NODE_SNAP_DIR || n->kind == NODE_RECOVERY_DIR;
-	if (n->kind == NODE_REPO_DIR)
-		return stat_repo_dir(fs, n, err);
-	if (n->kind == NODE_SNAP_DIR)
-		return stat_snapshot_dir(fs, n, attr, err);
-	return 0;
+	attr->writable = (t->flags & NF_MUTABLE) != 0;
+	return t->stat ? t->stat(fs, n, attr, err) : 0;
 }
 
-/*
- * The size of _verify is not known without running the verification, which
- * no stat should do: like /proc's files, it says 0 and reads what it reads.
- * wait is the other such file.
- */
-static int stat_file_size(struct esfs *fs, const struct node *n, struct node_attr *attr,
-			  struct esfs_error *err)
+/* A file's size is the number of bytes a read gives, but where reading is what acts. */
+static int stat_file(struct esfs *fs, const struct node *n, struct node_attr *attr,
+		     struct esfs_error *err)
 {
+	unsigned flags = node_type(n->kind)->flags;
 	struct buf content = BUF_INIT;
-	int rc;
+	int rc = tree_read(fs, n, &content, err);
 
-	rc = tree_read(fs, n, &content, err);
-	attr->size = content.len;
-	if (n->kind == NODE_REPO_VERIFY)
-		attr->size = 0;
-	/* wait, while the snapshot runs: a read blocks, then returns a final state of unknown length. */
-	if (n->kind == NODE_SNAP_WAIT && !strcmp(content.data ? content.data : "", "IN_PROGRESS\n"))
-		attr->size = 0;
+	attr->writable = (flags & NF_WRITABLE) != 0;
+	attr->mtime = time(NULL);
+	attr->size = flags & NF_SIZE_UNKNOWN ? 0 : content.len;
 	buf_free(&content);
+	if (!rc && (flags & NF_SNAPSHOT_TIME)) {
+		struct node dir = *n;
+
+		dir.kind = NODE_SNAP_DIR;
+		rc = stat_snap_dir(fs, &dir, attr, err);
+	}
 	return rc;
 }
 
 int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, struct esfs_error *err)
 {
+	memset(err, 0, sizeof(*err));
+	memset(attr, 0, sizeof(*attr));
+	return node_is_dir(n->kind) ? stat_dir(fs, n, attr, err) : stat_file(fs, n, attr, err);
+}
+
+struct fixed_fill {
+	struct esfs *fs;
+	tree_entry_fn fn;
+	void *ctx;
+};
+
+static int list_one_fixed(void *ctx, enum node_kind kind)
+{
+	struct fixed_fill *ff = ctx;
+	const struct node_type *t = node_type(kind);
+	struct node_attr attr = { .is_dir = (t->flags & NF_DIR) != 0 };
+
+	if ((t->flags & NF_UNLISTED) || ((t->flags & NF_WHEN_SIGNING) && !ff->fs->signer))
+		return 0;
+	return ff->fn(ff->ctx, t->name, &attr);
+}
+
+int tree_list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx)
+{
+	struct fixed_fill ff = { fs, fn, ctx };
+
+	return node_each_fixed(dir, list_one_fixed, &ff);
+}
+
+int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
+	      struct esfs_error *err)
+{
+	const struct node_type *t = node_type(n->kind);
+	struct node_attr attr;
 	int rc;
 
 	memset(err, 0, sizeof(*err));
-	memset(attr, 0, sizeof(*attr));
-	if (node_is_dir(n->kind))
-		return stat_dir(fs, n, attr, err);
-	attr->writable = node_is_writable(n->kind);
-	attr->mtime = time(NULL);
-	rc = stat_file_size(fs, n, attr, err);
-	if (!rc && node_in_snapshot(n->kind)) {
-		struct node dir = *n;
-
-		dir.kind = NODE_SNAP_DIR;
-		rc = stat_snapshot_dir(fs, &dir, attr, err);
-	}
-	return rc;
+	if (!node_is_dir(n->kind))
+		return -ENOTDIR;
+	if (t->list)
+		return t->list(fs, n, fn, ctx, err);
+	rc = tree_stat(fs, n, &attr, err);
+	return rc ? rc : tree_list_fixed(fs, n->kind, fn, ctx);
 }
 
-static int list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx)
-{
-	for (const struct fixed_entry *e = node_fixed_entries(dir); e->name; e++) {
-		struct node_attr attr = { .is_dir = node_is_dir(e->kind) };
-		int rc;
-
-		if ((e->kind == NODE_ESFS_AWS && !fs->signer) || (e->flags & FIXED_UNLISTED))
-			continue;
-		rc = fn(ctx, e->name, &attr);
-
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
+/* ---------------------------------------------------------------- listings */
 
 struct pending_fill {
 	struct esfs *fs;
@@ -268,14 +345,16 @@ static int list_one_pending(void *ctx, const char *name)
 	return pf->fn(pf->ctx, name, &attr);
 }
 
-static int list_repositories(struct esfs *fs, tree_entry_fn fn, void *ctx, struct esfs_error *err)
+/* /: esfs's own folders, every registered repository, and those made with mkdir. */
+int list_root(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
+	      struct esfs_error *err)
 {
 	struct pending_fill pf = { fs, fn, ctx, NULL };
 	struct cached *answer;
 	const cJSON *repo;
-	int rc = api_repositories(fs->client, &answer, err);
+	int rc = tree_list_fixed(fs, n->kind, fn, ctx);
 
-	if (rc)
+	if (rc || (rc = api_repositories(fs->client, &answer, err)))
 		return rc;
 	cJSON_ArrayForEach(repo, answer->json) {
 		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = fs->mounted_at };
@@ -311,40 +390,17 @@ static int list_snapshots(struct esfs *fs, const struct node *n, tree_entry_fn f
 	return rc;
 }
 
-static int list_repo_dir(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
-			 struct esfs_error *err)
+/* A registered repository: its files and snapshots; a pending one: its _settings.json alone. */
+int list_repo_dir(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
+		  struct esfs_error *err)
 {
 	struct node_attr attr = { .writable = 1 };
-	struct cached *answer;
-	const cJSON *entry;
-	int rc = lookup_repository(fs, n->repo, &answer, &entry, err);
+	int rc = lookup_repository_exists(fs, n->repo, err);
 
 	if (rc == -ENOENT && !err->type[0] && state_pending_has(fs->state, n->repo))
-		return fn(ctx, "_settings.json", &attr);
+		return fn(ctx, node_type(NODE_REPO_SETTINGS)->name, &attr);
 	if (rc)
 		return rc;
-	cached_release(answer);
-	rc = list_fixed(fs, NODE_REPO_DIR, fn, ctx);
+	rc = tree_list_fixed(fs, NODE_REPO_DIR, fn, ctx);
 	return rc ? rc : list_snapshots(fs, n, fn, ctx, err);
-}
-
-int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
-	      struct esfs_error *err)
-{
-	struct node_attr attr;
-	int rc;
-
-	memset(err, 0, sizeof(*err));
-	if (!node_is_dir(n->kind))
-		return -ENOTDIR;
-	if (n->kind == NODE_REPO_DIR)
-		return list_repo_dir(fs, n, fn, ctx, err);
-	rc = tree_stat(fs, n, &attr, err);
-	if (!rc)
-		rc = list_fixed(fs, n->kind, fn, ctx);
-	if (!rc && n->kind == NODE_ROOT)
-		rc = list_repositories(fs, fn, ctx, err);
-	if (!rc && n->kind == NODE_RECOVERY_DIR)
-		rc = recovery_list(fs, fn, ctx, err);
-	return rc;
 }

@@ -10,8 +10,20 @@
 #include <time.h>
 
 #include "client/client.h"
+#include "client/jsonscan.h"
 #include "fs/path.h"
 #include "fs/state.h"
+
+/*
+ * libfuse's worker threads (-o max_threads), and how many of them may be
+ * held at once by reads that block (wait): a quarter, so that stat, the
+ * kernel's interrupts and everyone else always find a free worker. Past the
+ * bound a blocking read fails with EAGAIN at once.
+ */
+#define ESFS_MAX_THREADS 32
+#define ESFS_MAX_BLOCKED (ESFS_MAX_THREADS / 4)
+#define ESFS_STRINGIFY_(x) #x
+#define ESFS_STRINGIFY(x) ESFS_STRINGIFY_(x)
 
 struct esfs {
 	struct client *client;
@@ -20,6 +32,7 @@ struct esfs {
 	uid_t uid;
 	gid_t gid;
 	int nodelete;
+	int read_only;				/* -o ro: the kernel refuses writes, esfs the reads that act */
 	const struct http_signer *signer;	/* AWS SigV4, or NULL */
 	/* Whether the caller gave up (Ctrl-C) on the operation under way; blocking reads poll it. */
 	int (*interrupted)(void);
@@ -43,6 +56,12 @@ int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, str
 int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err);
 int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
 	      struct esfs_error *err);
+/* The fixed entries of a directory of kind dir that readdir shows. */
+int tree_list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx);
+
+/* The keys under which the mount's state keeps a repository's defaults and a snapshot's last restore. */
+void tree_defaults_key(const char *repo, char *key, size_t size);
+void tree_restore_key(const struct node *n, char *key, size_t size);
 
 /*
  * Files whose reading does something: _verify runs the verification (its
@@ -60,13 +79,19 @@ int tree_unlink(struct esfs *fs, const struct node *n, struct esfs_error *err);
 /* A write to a request file, kept per open: the document is acted on when it is complete. */
 struct request_body {
 	struct buf text;
+	struct json_scanner scan;	/* where the scan of text stands: each byte is scanned once */
 	int done;		/* acted on (or refused): the rest may only be white space */
 	int refused;		/* the negative errno of a refusal, repeated to later writes */
+	off_t next_offset;	/* where the next write must start, once one was taken */
 };
 
-/* Returns size, or a negative errno when the bytes are refused or the request failed. */
+/*
+ * Returns size, or a negative errno when the bytes are refused or the request
+ * failed. A body is the bytes written in order: the first write may start
+ * anywhere (">>" starts at the end), each next one where the last ended.
+ */
 int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
-	       size_t size, struct esfs_error *err);
+	       size_t size, off_t offset, struct esfs_error *err);
 /* At close: an unfinished document is refused here (EINVAL). */
 int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,
 		   struct esfs_error *err);

@@ -75,7 +75,41 @@ static void nesting_is_bounded(void)
 	CHECK_INT(json_scan_object(deep, sizeof(deep), &at), JSON_INVALID);
 }
 
+/* Fed a byte at a time, the scanner says what a scan of the whole text says, and where. */
+static void pieces_scan_as_the_whole(void)
+{
+	const char *texts[] = { "{\"a\":[1,-2.5e+3,0,{\"b\":null}],\"c\":\"\\u00e9\"}", "{\"n\": 12",
+				"{\"a\": tru }", "{\"a\": 01}", "{\"a\": 1} x", "{\"s\": \"\\u00" };
+
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		struct json_scanner sc;
+		size_t len = strlen(texts[t]), whole_at, at = 0;
+		enum json_scan whole = json_scan_object(texts[t], len, &whole_at), got = JSON_INCOMPLETE;
+
+		json_scanner_init(&sc);
+		for (size_t i = 0; i < len && got != JSON_INVALID; i++)
+			got = json_scanner_feed(&sc, texts[t] + i, 1, &at);
+		CHECK_INT(got, whole);
+		CHECK_INT(at, whole_at);
+	}
+}
+
+static void a_megabyte_in_single_bytes_is_scanned_once(void)
+{
+	struct json_scanner sc;
+	size_t at;
+
+	json_scanner_init(&sc);
+	json_scanner_feed(&sc, "{\"x\": \"", 7, &at);
+	for (int i = 0; i < (1 << 20); i++)
+		CHECK_INT(json_scanner_feed(&sc, "y", 1, &at), JSON_INCOMPLETE);
+	CHECK_INT(json_scanner_feed(&sc, "\"}", 2, &at), JSON_COMPLETE);
+	CHECK_INT(sc.pos, 7 + (1 << 20) + 2);
+}
+
 static const struct unit_case cases[] = {
+	{ "pieces_scan_as_the_whole", pieces_scan_as_the_whole },
+	{ "a_megabyte_in_single_bytes_is_scanned_once", a_megabyte_in_single_bytes_is_scanned_once },
 	{ "complete_objects", complete_objects },
 	{ "prefixes_wait_for_more", prefixes_wait_for_more },
 	{ "garbage_is_invalid_at_once", garbage_is_invalid_at_once },

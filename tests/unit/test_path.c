@@ -1,5 +1,6 @@
 #include <errno.h>
 
+#include "fs/nodes.h"
 #include "fs/path.h"
 #include "unit.h"
 
@@ -75,14 +76,44 @@ static void overlong_names(void)
 	CHECK_INT(parsed(path, 0).kind, NODE_REPO_DIR);
 }
 
-static void fixed_entries_are_listed(void)
+static int count_fixed(void *ctx, enum node_kind kind)
+{
+	(void)kind;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void fixed_entries_come_from_the_table(void)
 {
 	int n = 0;
 
-	for (const struct fixed_entry *e = node_fixed_entries(NODE_SNAP_DIR); e->name; e++)
-		n++;
+	node_each_fixed(NODE_SNAP_DIR, count_fixed, &n);
 	CHECK_INT(n, 8);
-	CHECK(node_fixed_entries(NODE_SNAP_STATE)->name == NULL);
+	n = 0;
+	node_each_fixed(NODE_SNAP_STATE, count_fixed, &n);
+	CHECK_INT(n, 0);
+	CHECK_STR(node_type(NODE_SNAP_WAIT)->name, "wait");
+	CHECK(node_type(NODE_SNAP_WAIT)->flags & NF_UNLISTED);
+	CHECK(node_type(NODE_REPO_VERIFY)->flags & NF_UNLISTED);
+	CHECK(!(node_type(NODE_SNAP_STATE)->flags & NF_UNLISTED));
+}
+
+/* Every kind but the root has a directory, and every directory holds only what names it. */
+static void every_kind_has_a_place(void)
+{
+	for (enum node_kind k = NODE_CLUSTER_DIR; k <= NODE_SNAP_WAIT; k++) {
+		const struct node_type *t = node_type(k);
+		enum node_kind found;
+
+		CHECK(node_is_dir(t->parent));
+		CHECK(t->read || node_is_dir(k));
+		if (t->name) {
+			CHECK_INT(node_child(t->parent, t->name, &found), 0);
+			CHECK_INT(found, k);
+		} else {
+			CHECK(t->slot != SLOT_NONE);
+		}
+	}
 }
 
 static void recovery_entries(void)
@@ -129,7 +160,8 @@ static const struct unit_case cases[] = {
 	{ "odd_names_stay_whole", odd_names_stay_whole },
 	{ "names_that_are_not_utf8", names_that_are_not_utf8 },
 	{ "overlong_names", overlong_names },
-	{ "fixed_entries_are_listed", fixed_entries_are_listed },
+	{ "fixed_entries_come_from_the_table", fixed_entries_come_from_the_table },
+	{ "every_kind_has_a_place", every_kind_has_a_place },
 	{ "recovery_entries", recovery_entries },
 	{ "writable_files", writable_files },
 	{ "parent_of_a_new_name", parent_of_a_new_name },
