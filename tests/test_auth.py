@@ -13,6 +13,7 @@ import base64
 import errno
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import tempfile
@@ -254,6 +255,24 @@ def test_localhost_name_verifies_too(secure, secure_repo, smount):
     m = smount("cacert=" + secure.cacert, env=admin_env(secure),
                urls=secure.url.replace("127.0.0.1", "localhost"))
     assert secure_repo in os.listdir(m.path)
+
+
+def test_relative_cacert_works_once_esfs_runs_in_the_background(secure, secure_repo, esfs_bin,
+                                                                tmp_path):
+    """In the background esfs's working directory is /: a relative cacert= is made absolute
+    when the options are read, so that every request after the start verifies too."""
+    shutil.copy(secure.cacert, tmp_path / "ca.pem")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    env = clean_env(**admin_env(secure))
+    proc = subprocess.run([esfs_bin, "-o", "cacert=ca.pem", secure.url, str(mnt)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    try:
+        assert secure_repo in os.listdir(mnt)
+        assert (mnt / "_cluster" / "health").read_text() == health(secure) + "\n"
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mnt)], capture_output=True)
 
 
 # ---------------------------------------------------------------- URL

@@ -113,6 +113,38 @@ def test_wait_blocks_and_ctrl_c_interrupts_it(engine, slow_repo, big_index, moun
     os.rmdir(m.p(slow_repo, "long"))
 
 
+@pytest.mark.parametrize("readers", [10, 50])
+def test_many_readers_of_wait_leave_the_mount_answering(engine, slow_repo, big_index, mount, readers):
+    """Each blocked reader of wait holds a FUSE worker. A bounded number may block (the rest get
+    EAGAIN at once), so stat and the kernel's interrupts always find a free worker: the mount
+    answers within a second, and Ctrl-C ends each blocked cat within a second."""
+    m = mount()
+    snapshot_only(m, slow_repo, big_index)
+    os.mkdir(m.p(slow_repo, "long"))
+    procs = [subprocess.Popen(["cat", m.p(slow_repo, "long", "wait")], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(readers)]
+    time.sleep(2)
+    start = time.monotonic()
+    os.stat(m.p("_esfs", "stats"))
+    assert m.read(slow_repo, "long", "state") == "IN_PROGRESS\n"
+    assert time.monotonic() - start < 1
+    blocked = [p for p in procs if p.poll() is None]
+    refused = [p for p in procs if p.poll() is not None]
+    assert 1 <= len(blocked) <= 8
+    for p in refused:
+        assert p.returncode != 0 and b"Resource temporarily unavailable" in p.stderr.read()
+    assert len(blocked) + len(refused) == readers
+    for p in blocked:
+        start = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=5)
+        assert time.monotonic() - start < 1
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    os.rmdir(m.p(slow_repo, "long"))
+
+
 def test_state_files_follow_a_running_snapshot(engine, slow_repo, big_index, mount):
     m = mount("cache_ttl=0")
     snapshot_only(m, slow_repo, big_index)
@@ -215,6 +247,32 @@ def test_read_only_repository_is_erofs(engine, repo, index, mount, unique):
         engine.delete_repo(ro)
 
 
+def test_a_long_url_cannot_push_out_default_permissions(engine, mount):
+    """With allow_other the kernel must check the modes esfs shows: another user may not make
+    a repository in / (0755, the mounting user's). A 2,000-byte URL once truncated the option
+    string that carried default_permissions. ("/." segments: curl drops them.)"""
+    m = mount("allow_other", urls=engine.url + "/." * 1000)
+    assert m.read("_cluster", "health") in ("green\n", "yellow\n")
+    with open("/proc/mounts") as f:
+        options = next(line for line in f if f" {m.path} " in line).split()[3].split(",")
+    assert "default_permissions" in options
+    proc = sh(f"runuser -u nobody -- mkdir {m.p('someone-elses')}")
+    assert proc.returncode != 0 and "Permission denied" in proc.stderr
+    assert "someone-elses" not in os.listdir(m.path)
+
+
+def test_verify_under_ro_is_erofs_and_sends_nothing(engine, repo, mount):
+    """A verification writes test blobs into the repository's store: -o ro refuses it."""
+    m = mount("ro", "cache_ttl=60")
+    os.listdir(m.p(repo))
+    before = m.stats()
+    with pytest.raises(OSError) as e:
+        m.read(repo, "_verify")
+    assert e.value.errno == errno.EROFS
+    assert m.stats()["requests"] == before["requests"]
+    assert "EROFS" in m.errors()[-1]
+
+
 def test_read_only_mount_is_erofs(engine, repo, index, mount):
     engine.snapshot(repo, "s", {"indices": index})
     m = mount("ro")
@@ -289,6 +347,39 @@ def test_a_body_written_in_pieces_is_sent_once_complete(engine, repo, index, mou
     finally:
         os.close(fd)
     assert wait_until(lambda: engine.api("GET", f"/pieces-{index}/_count")[0] == 200)
+
+
+def test_a_child_closing_the_file_does_not_end_the_body(engine, repo, index, mount):
+    """/bin/echo inherits the descriptor and closes it when it exits, in the middle of the
+    body: only the opener's close ends a body."""
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount()
+    target = m.p(repo, "s", "restore.json")
+    proc = sh(f"""{{ printf '{{"indices": '; /bin/echo -n '"{index}"'; """
+              f"""printf ', "rename_pattern": "(.+)", "rename_replacement": "child-$1"}}\n'; }} > {target}""")
+    assert proc.returncode == 0, proc.stderr
+    assert wait_until(lambda: engine.api("GET", f"/child-{index}/_count")[0] == 200)
+
+
+def test_a_write_out_of_order_is_espipe_and_sends_nothing(engine, repo, index, mount):
+    """A body is the bytes written in order: a pwrite (or seek) back into it is refused."""
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount("cache_ttl=60")
+    m.read(repo, "s", "state")
+    before = m.stats()["requests"]
+    fd = os.open(m.p(repo, "s", "restore.json"), os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b'{"indices": "nomatch-')
+        with pytest.raises(OSError) as e:
+            os.pwrite(fd, b'{"indices": "' + index.encode() + b'"}', 0)
+        assert e.value.errno == errno.ESPIPE
+        with pytest.raises(OSError) as e:
+            os.write(fd, index.encode() + b'"}')  # the rest of a refused body is refused too
+        assert e.value.errno == errno.ESPIPE
+    finally:
+        os.close(fd)
+    assert m.stats()["requests"] == before
+    assert "ESPIPE" in m.errors()[-1]
 
 
 def test_an_unfinished_body_fails_at_close(engine, repo, index, mount):

@@ -39,6 +39,13 @@ def test_version_names_the_libraries(build):
     (("http://127.0.0.1:9",), "usage:"),
     (("-o", "timeout=soon", "http://127.0.0.1:9", "/tmp"), "timeout=soon: expected a number of seconds"),
     (("-o", "cache_ttl=-1", "http://127.0.0.1:9", "/tmp"), "cache_ttl=-1"),
+    # curl takes a timeout of 0 as none at all; below a second every request fails. (A mount
+    # point that does not exist: an esfs that took these would fail later, saying something else.)
+    (("-o", "timeout=0", "http://127.0.0.1:9", "/nonexistent"), "timeout=0: expected a number of seconds from 1"),
+    (("-o", "timeout=0.5", "http://127.0.0.1:9", "/nonexistent"), "timeout=0.5"),
+    (("-o", "connect_timeout=0", "http://127.0.0.1:9", "/nonexistent"), "connect_timeout=0"),
+    (("-o", "write_timeout=0", "http://127.0.0.1:9", "/nonexistent"), "write_timeout=0"),
+    (("-o", "cacert=no-such-ca.pem", "http://127.0.0.1:9", "/nonexistent"), "cacert=no-such-ca.pem: No such file"),
     (("ftp://127.0.0.1", "/tmp"), "expected an http:// or https:// URL"),
     (("-o", "credentials=/nonexistent", "http://127.0.0.1:9", "/tmp"), "/nonexistent"),
     (("-o", "aws_region=us-east-1", "http://127.0.0.1:9", "/tmp"), "aws_sigv4"),
@@ -47,3 +54,4 @@ def test_bad_arguments_are_refused_before_mounting(args, message):
     proc = esfs("build", *args)
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
+

@@ -274,7 +274,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.upstream_conn = conn
         return conn
 
-    def _forward(self, body):
+    def _forward(self, body, key_id):
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in HOP_BY_HOP and k.lower() != "authorization"
                    and not k.lower().startswith("x-amz-")}
@@ -293,6 +293,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if attempt:
                     raise
         relayed = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
+        # Logged before the answer goes out: a test that has its answer sees its line.
+        self._log(resp.status, key_id)
         if self.command == "HEAD":
             self.send_response(resp.status)
             for name, value in relayed:
@@ -313,17 +315,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             key_id = self.server.verifier.check(self.command, self.path, self.headers, body)
         except Refused as e:
-            self._refuse(str(e))
             self._log(403, str(e))
+            self._refuse(str(e))
             return
         try:
-            status = self._forward(body)
+            self._forward(body, key_id)
         except (http.client.HTTPException, OSError) as e:
+            self._log(502, str(e))
             self._send(502, [("Content-Type", "application/json")],
                        json.dumps({"message": f"upstream: {e}"}).encode())
-            self._log(502, str(e))
-            return
-        self._log(status, key_id)
 
     def _log(self, status, note):
         print(f"gateway: {self.client_address[0]}:{self.client_address[1]} {self.command} "
