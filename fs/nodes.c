@@ -57,6 +57,7 @@ static const struct node_type types[] = {
 };
 
 #define NODE_KINDS (sizeof(types) / sizeof(types[0]))
+_Static_assert(NODE_KINDS == NODE_KIND_COUNT, "fs/nodes.c needs a row for every kind");
 
 const struct node_type *node_type(enum node_kind kind)
 {

@@ -39,6 +39,7 @@ enum node_kind {
 	NODE_SNAP_FAILURES,
 	NODE_SNAP_RESTORE,
 	NODE_SNAP_WAIT,
+	NODE_KIND_COUNT,	/* not a kind: how many there are */
 };
 
 #define NAME_MAX_BYTES 255
