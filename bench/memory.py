@@ -55,16 +55,18 @@ def main():
     try:
         snaps = sorted(n for n in os.listdir(m.p(repo)) if not n.startswith("_"))
         before = m.stats().get("bytes_received", 0)
+        shown = 0
         for snap in snaps:
             with open(m.p(repo, snap, "status.json"), "rb") as f:
-                f.read()
+                shown += len(f.read())
         received = m.stats()["bytes_received"] - before
         peak = memory_kb(m.proc.pid, "VmHWM") / 1024
         now = memory_kb(m.proc.pid, "VmRSS") / 1024
     finally:
         m.stop()
     print(f"{engine.kind}: {len(snaps)} snapshots of {args.indices} indices, every status.json read once")
-    print(f"answers received: {received / 2**20:.1f} MiB")
+    print(f"answers received: {received / 2**20:.1f} MiB on the wire (gzip), "
+          f"{shown / 2**20:.1f} MiB of status.json shown")
     print(f"esfs peak RSS: {peak:.1f} MiB (bound {args.bound_mb} MiB), at the end: {now:.1f} MiB")
     return 0 if peak <= args.bound_mb else 1
 

@@ -13,11 +13,8 @@
 #define CACHE_BUCKETS 512
 /* Past this many entries an insertion first drops the expired ones. */
 #define CACHE_SWEEP_AT 2048
-/*
- * What an answer weighs: its body, and about three times that for its parsed
- * cJSON tree (a node per value, 64 bytes, for values a dozen bytes long).
- */
-#define CACHE_WEIGHT(len) (4 * (len))
+/* What malloc keeps beside each block it hands out. */
+#define MALLOC_OVERHEAD 16
 
 struct slot {
 	struct slot *next;
@@ -54,6 +51,26 @@ static unsigned bucket_of(const char *key)
 	return h % CACHE_BUCKETS;
 }
 
+/*
+ * The memory a parsed tree takes: a node per value and a block per key and
+ * per string. For an engine's _status answer that is eight times its text:
+ * numbers of a few bytes each cost a node of 64.
+ */
+static size_t tree_weight(const cJSON *item)
+{
+	size_t w = 0;
+
+	for (; item; item = item->next) {
+		w += sizeof(cJSON) + MALLOC_OVERHEAD;
+		if (item->string)
+			w += strlen(item->string) + 1 + MALLOC_OVERHEAD;
+		if (item->valuestring)
+			w += strlen(item->valuestring) + 1 + MALLOC_OVERHEAD;
+		w += tree_weight(item->child);
+	}
+	return w;
+}
+
 struct cached *cached_new(char *body, size_t len)
 {
 	struct cached *v = calloc(1, sizeof(*v));
@@ -66,6 +83,7 @@ struct cached *cached_new(char *body, size_t len)
 	v->body = body;
 	v->len = len;
 	v->json = cJSON_ParseWithLength(body, len);
+	v->weight = sizeof(*v) + len + MALLOC_OVERHEAD + tree_weight(v->json);
 	return v;
 }
 
@@ -101,7 +119,7 @@ struct cache *cache_new(double ttl_seconds, cache_fetch_fn fetch, void *ctx)
 
 static size_t slot_weight(const struct slot *s)
 {
-	return s->value ? CACHE_WEIGHT(s->value->len) : 0;
+	return s->value ? s->value->weight : 0;
 }
 
 static void slot_free(struct slot *s)

@@ -19,6 +19,7 @@ struct cached {
 	atomic_int refs;
 	char *body;
 	size_t len;
+	size_t weight;		/* the memory it holds, body and parsed tree: what the budget counts */
 	struct cJSON *json;	/* the body parsed, NULL when it is not JSON */
 };
 
@@ -40,8 +41,8 @@ int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs
 
 /*
  * How much the cache may hold, answers and their parsed trees together
- * (estimated at four times the body). Past it the least recently fetched
- * answers go. Expired answers go within a ttl whatever the budget.
+ * (counted node by node). Past it the least recently fetched answers go.
+ * Expired answers go within a ttl whatever the budget.
  */
 #define CACHE_DEFAULT_BUDGET ((size_t)64 << 20)
 void cache_set_budget(struct cache *c, size_t bytes);

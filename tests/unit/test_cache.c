@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
+#include "client/buf.h"
 #include "client/cache.h"
 #include "unit.h"
 
@@ -186,18 +187,33 @@ static int big_fetch(void *ctx, const char *key, struct cached **out, struct esf
 	return 0;
 }
 
+/* What one big_fetch answer weighs in the cache. */
+static size_t big_weight(void)
+{
+	struct esfs_error err;
+	struct cached *v;
+	size_t w;
+
+	big_fetch(NULL, "", &v, &err);
+	w = v->weight;
+	cached_release(v);
+	return w;
+}
+
+#define W big_weight()
+
 static void memory_stays_under_the_budget(void)
 {
 	struct cache *c = cache_new(60, big_fetch, NULL);
 	char key[32];
 
-	cache_set_budget(c, 100 * 4 * 1002);	/* room for 100 answers */
+	cache_set_budget(c, 100 * W);	/* room for 100 answers */
 	for (int i = 0; i < 1000; i++) {
 		snprintf(key, sizeof(key), "/s/%d", i);
 		free(value_of(c, key));
-		CHECK(cache_bytes(c) <= 100 * 4 * 1002);
+		CHECK(cache_bytes(c) <= 100 * W);
 	}
-	CHECK_INT(cache_bytes(c), 100 * 4 * 1002);
+	CHECK_INT(cache_bytes(c), 100 * W);
 	cache_free(c);
 }
 
@@ -210,10 +226,10 @@ static void expired_answers_go_within_a_ttl(void)
 		snprintf(key, sizeof(key), "/s/%d", i);
 		free(value_of(c, key));
 	}
-	CHECK_INT(cache_bytes(c), 50 * 4 * 1002);
+	CHECK_INT(cache_bytes(c), 50 * W);
 	usleep(100 * 1000);
 	free(value_of(c, "/other"));	/* long before the table fills, the expired go */
-	CHECK_INT(cache_bytes(c), 4 * 1002);
+	CHECK_INT(cache_bytes(c), W);
 	cache_free(c);
 }
 
@@ -226,12 +242,29 @@ static void no_cache_keeps_only_the_answer_in_hand(void)
 	for (int i = 0; i < 10; i++) {
 		snprintf(key, sizeof(key), "/s/%d", i);
 		free(value_of(c, key));
-		CHECK_INT(cache_bytes(c), 4 * 1002);
+		CHECK_INT(cache_bytes(c), W);
 	}
 	cache_free(c);
 }
 
+/* Small values cost a node each: the weight counts them, not just the text. */
+static void weight_counts_the_parsed_tree(void)
+{
+	struct buf text = BUF_INIT;
+	struct cached *v;
+
+	buf_puts(&text, "[0");
+	for (int i = 1; i < 1000; i++)
+		buf_puts(&text, ",1");
+	buf_puts(&text, "]");
+	v = cached_new(strdup(text.data), text.len);
+	CHECK(v->weight >= text.len + 1000 * 64);
+	cached_release(v);
+	buf_free(&text);
+}
+
 static const struct unit_case cases[] = {
+	{ "weight_counts_the_parsed_tree", weight_counts_the_parsed_tree },
 	{ "memory_stays_under_the_budget", memory_stays_under_the_budget },
 	{ "expired_answers_go_within_a_ttl", expired_answers_go_within_a_ttl },
 	{ "no_cache_keeps_only_the_answer_in_hand", no_cache_keeps_only_the_answer_in_hand },
