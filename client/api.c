@@ -1,3 +1,7 @@
+/*
+ * The engines' REST API as esfs uses it: every request is a row of
+ * endpoints[] below, and each api_* function one use of a row.
+ */
 #include "client/api.h"
 
 #include <cjson/cJSON.h>
@@ -6,15 +10,6 @@
 #include <string.h>
 
 #include "client/urlenc.h"
-
-/*
- * _cat/snapshots gives, for every snapshot, its state and start time in a few
- * dozen bytes, where GET _snapshot would send each one's index list too; and
- * verbose=false, the lighter form of the latter, drops the start time that
- * "ls -lt" needs. It has the same columns on every Elasticsearch and
- * OpenSearch version esfs supports.
- */
-#define SNAPSHOT_LIST_QUERY "?format=json&h=id,status,start_epoch,end_epoch"
 
 char *api_target(const char *head, const char *repo, const char *snap, const char *tail)
 {
@@ -34,8 +29,84 @@ char *api_target(const char *head, const char *repo, const char *snap, const cha
 	return buf_steal(&t);
 }
 
-static int get_target(struct client *cl, char *target, struct cached **out, struct esfs_error *err)
+/* What a change makes stale in the cache. */
+enum stale {
+	STALE_NOTHING,
+	STALE_SNAPSHOT,		/* the repository's listing and the snapshot's detail */
+	STALE_REPOSITORY,	/* the repository list and the repository's listing */
+	STALE_EVERYTHING,	/* new indices, recoveries anywhere: nothing cached can be trusted */
+};
+
+/*
+ * Every request esfs sends: its method and target (head, then /<repo> and
+ * /<snapshot> where given, then tail), and what a change makes stale. A GET
+ * is cached, may be sent again on another node when its connection broke,
+ * and has the read timeout; anything else is a change, sent once, with
+ * write_timeout (client/http.c tells them apart by the method).
+ */
+struct endpoint {
+	const char *method;
+	const char *head;
+	const char *tail;
+	enum stale stale;
+};
+
+enum endpoint_kind {
+	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_INFO,
+	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY,
+	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, REPOSITORY_PUT, REPOSITORY_DELETE,
+	REPOSITORY_VERIFY, INDEX_DELETE,
+};
+
+static const struct endpoint endpoints[] = {
+	[CLUSTER_ROOT] = { "GET", "/", NULL, STALE_NOTHING },
+	/* The Elasticsearch integ-test-zip has no GET / (rest-root module): its node says the same. */
+	[LOCAL_NODE] = { "GET", "/_nodes/_local", "?filter_path=cluster_name,nodes.*.name,"
+			 "nodes.*.version,nodes.*.build_flavor,nodes.*.build_type,nodes.*.build_hash",
+			 STALE_NOTHING },
+	[CLUSTER_HEALTH] = { "GET", "/_cluster/health", NULL, STALE_NOTHING },
+	[REPOSITORIES] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
+	/*
+	 * _cat/snapshots gives, for every snapshot, its state and start time in a
+	 * few dozen bytes, where GET _snapshot would send each one's index list
+	 * too; and verbose=false, the lighter form of the latter, drops the start
+	 * time that "ls -lt" needs. Its columns are the same on every engine.
+	 */
+	[SNAPSHOT_LIST] = { "GET", "/_cat/snapshots", "?format=json&h=id,status,start_epoch,end_epoch",
+			    STALE_NOTHING },
+	[SNAPSHOT_INFO] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
+	[SNAPSHOT_STATUS] = { "GET", "/_snapshot", "/_status", STALE_NOTHING },
+	[RECOVERIES] = { "GET", "/_cat/recovery", "?format=json&active_only=false&h=index,shard,type,"
+			 "stage,files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot",
+			 STALE_NOTHING },
+	[INDEX_RECOVERY] = { "GET", "", "/_recovery", STALE_NOTHING },	/* the index as repo */
+
+	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
+	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
+	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
+	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY },
+	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY },
+	/* It writes test blobs into the store, but nothing esfs shows. */
+	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
+	/* Cancelling a restore (the index as repo: one path segment). */
+	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING },
+};
+
+static char *endpoint_target(enum endpoint_kind kind, const char *repo, const char *snap)
 {
+	const struct endpoint *e = &endpoints[kind];
+
+	/* "/" with no name after it stays "/". */
+	if (!repo && !strcmp(e->head, "/"))
+		return strdup("/");
+	return api_target(e->head, repo, snap, e->tail);
+}
+
+/* A GET, through the cache. */
+static int get(struct client *cl, enum endpoint_kind kind, const char *repo, const char *snap,
+	       struct cached **out, struct esfs_error *err)
+{
+	char *target = endpoint_target(kind, repo, snap);
 	int rc;
 
 	if (!target) {
@@ -46,10 +117,6 @@ static int get_target(struct client *cl, char *target, struct cached **out, stru
 	free(target);
 	return rc;
 }
-
-#define LOCAL_NODE_TARGET \
-	"/_nodes/_local?filter_path=cluster_name,nodes.*.name,nodes.*.version," \
-	"nodes.*.build_flavor,nodes.*.build_type,nodes.*.build_hash"
 
 static void copy_member(cJSON *to, const char *name, const cJSON *from, const char *member)
 {
@@ -83,7 +150,7 @@ static int cluster_info_from_node(struct client *cl, struct cached **out, struct
 	struct cached *nodes;
 	cJSON *info;
 	char *text;
-	int rc = client_get(cl, LOCAL_NODE_TARGET, &nodes, err);
+	int rc = get(cl, LOCAL_NODE, NULL, NULL, &nodes, err);
 
 	if (rc)
 		return rc;
@@ -113,7 +180,7 @@ static int cluster_info(struct client *cl, struct cached **out, int *from_node,
 	*from_node = client_engine_known(cl, &known) == 0 && known.no_root_endpoint;
 	if (*from_node)
 		return cluster_info_from_node(cl, out, err);
-	rc = client_get(cl, "/", out, err);
+	rc = get(cl, CLUSTER_ROOT, NULL, NULL, out, err);
 	if (rc && root_endpoint_refused(err)) {
 		*from_node = 1;
 		rc = cluster_info_from_node(cl, out, err);
@@ -156,29 +223,29 @@ int api_engine(struct client *cl, struct engine *out, struct esfs_error *err)
 
 int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err)
 {
-	return client_get(cl, "/_cluster/health", out, err);
+	return get(cl, CLUSTER_HEALTH, NULL, NULL, out, err);
 }
 
 int api_repositories(struct client *cl, struct cached **out, struct esfs_error *err)
 {
-	return client_get(cl, "/_snapshot", out, err);
+	return get(cl, REPOSITORIES, NULL, NULL, out, err);
 }
 
 int api_snapshot_list(struct client *cl, const char *repo, struct cached **out, struct esfs_error *err)
 {
-	return get_target(cl, api_target("/_cat/snapshots", repo, NULL, SNAPSHOT_LIST_QUERY), out, err);
+	return get(cl, SNAPSHOT_LIST, repo, NULL, out, err);
 }
 
 int api_snapshot_info(struct client *cl, const char *repo, const char *snap, struct cached **out,
 		      struct esfs_error *err)
 {
-	return get_target(cl, api_target("/_snapshot", repo, snap, NULL), out, err);
+	return get(cl, SNAPSHOT_INFO, repo, snap, out, err);
 }
 
 int api_snapshot_status(struct client *cl, const char *repo, const char *snap, struct cached **out,
 			struct esfs_error *err)
 {
-	return get_target(cl, api_target("/_snapshot", repo, snap, "/_status"), out, err);
+	return get(cl, SNAPSHOT_STATUS, repo, snap, out, err);
 }
 
 const cJSON *api_list_find(const cJSON *list, const char *name)
@@ -216,47 +283,6 @@ const cJSON *api_single_snapshot(const cJSON *answer)
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "snapshots"), 0);
 }
 
-#define RECOVERY_LIST_TARGET \
-	"/_cat/recovery?format=json&active_only=false&h=index,shard,type,stage," \
-	"files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot"
-
-/* What a change makes stale in the cache. */
-enum stale {
-	STALE_NOTHING,
-	STALE_SNAPSHOT,		/* the repository's listing and the snapshot's detail */
-	STALE_REPOSITORY,	/* the repository list and the repository's listing */
-	STALE_EVERYTHING,	/* new indices, recoveries anywhere: nothing cached can be trusted */
-};
-
-/*
- * Every request esfs sends that changes something: its method and target,
- * and what it makes stale. A change is never sent twice and has the
- * write_timeout (client/http.c tells them from reads by their method).
- */
-struct change {
-	const char *method;
-	const char *head;	/* then /<repo>, /<snapshot> when given */
-	const char *tail;
-	enum stale stale;
-};
-
-enum change_kind {
-	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE,
-	REPOSITORY_PUT, REPOSITORY_DELETE, REPOSITORY_VERIFY, INDEX_DELETE,
-};
-
-static const struct change changes[] = {
-	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
-	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
-	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
-	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY },
-	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY },
-	/* It writes test blobs into the store, but nothing esfs shows. */
-	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
-	/* Cancelling a restore (the index is the repo argument: one path segment). */
-	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING },
-};
-
 static void forget(struct client *cl, char *prefix)
 {
 	client_invalidate(cl, prefix ? prefix : "");
@@ -267,12 +293,12 @@ static void forget_stale(struct client *cl, enum stale stale, const char *repo, 
 {
 	switch (stale) {
 	case STALE_SNAPSHOT:
-		forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
-		forget(cl, api_target("/_snapshot", repo, snap, NULL));
+		forget(cl, api_target(endpoints[SNAPSHOT_LIST].head, repo, NULL, NULL));
+		forget(cl, api_target(endpoints[SNAPSHOT_INFO].head, repo, snap, NULL));
 		break;
 	case STALE_REPOSITORY:
-		client_invalidate(cl, "/_snapshot");
-		forget(cl, api_target("/_cat/snapshots", repo, NULL, NULL));
+		client_invalidate(cl, endpoints[REPOSITORIES].head);
+		forget(cl, api_target(endpoints[SNAPSHOT_LIST].head, repo, NULL, NULL));
 		break;
 	case STALE_EVERYTHING:
 		client_invalidate(cl, "");
@@ -283,12 +309,12 @@ static void forget_stale(struct client *cl, enum stale stale, const char *repo, 
 }
 
 /* Sends one change and forgets what it made stale, whatever the answer: it may have been done. */
-static int send_change(struct client *cl, enum change_kind kind, const char *repo, const char *snap,
+static int send_change(struct client *cl, enum endpoint_kind kind, const char *repo, const char *snap,
 		       const char *body, size_t len, struct http_response *resp, struct esfs_error *err)
 {
-	const struct change *c = &changes[kind];
+	const struct endpoint *c = &endpoints[kind];
 	struct http_response scratch = { 0 };
-	char *target = api_target(c->head, repo, snap, c->tail);
+	char *target = endpoint_target(kind, repo, snap);
 	int rc;
 
 	if (!target) {
@@ -338,17 +364,19 @@ int api_repository_verify(struct client *cl, const char *repo, struct http_respo
 
 int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *err)
 {
-	return client_get(cl, RECOVERY_LIST_TARGET, out, err);
+	return get(cl, RECOVERIES, NULL, NULL, out, err);
 }
 
 int api_index_recovery(struct client *cl, const char *index, int fresh, struct cached **out,
 		       struct esfs_error *err)
 {
-	char *target = api_target("", index, NULL, "/_recovery");
+	if (fresh) {
+		char *target = endpoint_target(INDEX_RECOVERY, index, NULL);
 
-	if (fresh && target)
-		client_invalidate(cl, target);
-	return get_target(cl, target, out, err);
+		client_invalidate(cl, target ? target : "");
+		free(target);
+	}
+	return get(cl, INDEX_RECOVERY, index, NULL, out, err);
 }
 
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err)

@@ -593,6 +593,19 @@ def test_names_that_are_not_utf8_are_einval_and_send_nothing(engine, repo, index
     assert sorted(engine.ok("GET", "/_snapshot")) == [repo]
 
 
+def test_a_path_with_a_newline_is_one_line_in_the_errors(engine, repo, mount):
+    """/_esfs/errors and the log have one failure per line: control characters in a path
+    are shown as \\xNN, never written raw."""
+    m = mount()
+    with pytest.raises(OSError) as e:
+        os.mkdir(m.p(repo, "two\nlines"))
+    assert e.value.errno == errno.EINVAL
+    lines = m.errors()
+    assert len(lines) == 1
+    assert f"/{repo}/two\\x0alines" in lines[0] and "control character 0x0a" in lines[0]
+    assert f"/{repo}/two\\x0alines" in m.output()
+
+
 def test_a_body_that_is_not_utf8_is_einval_and_sends_nothing(engine, repo, index, mount):
     """JSON is UTF-8: a restore naming an index in Latin-1 would restore another name."""
     engine.snapshot(repo, "s", {"indices": index})
