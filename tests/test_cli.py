@@ -55,3 +55,22 @@ def test_bad_arguments_are_refused_before_mounting(args, message):
     assert proc.returncode != 0
     assert message in proc.stdout + proc.stderr
 
+
+
+def test_a_client_that_cannot_be_made_fails_the_start_and_leaves_no_mount(tmp_path):
+    """esfs made its HTTP client inside FUSE's init and called exit(1) there when it could not:
+    the mount stayed behind, dead ("Transport endpoint is not connected"). The client is made
+    before mounting now, so the failure is the exit status and nothing is mounted."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    env = dict(os.environ, LD_PRELOAD=os.path.join(ROOT, "build", "tests", "unit", "libfailinit.so"))
+    try:
+        proc = subprocess.run([os.path.join(ROOT, "build", "esfs"), "-f", "http://127.0.0.1:9", str(mnt)],
+                              env=env, capture_output=True, text=True, timeout=20)
+        with open("/proc/mounts") as f:
+            mounted = any(line.split()[1] == str(mnt) for line in f)
+    finally:
+        subprocess.run(["fusermount3", "-uz", str(mnt)], capture_output=True)
+    assert proc.returncode != 0
+    assert "cannot set up the HTTP client" in proc.stderr
+    assert not mounted
