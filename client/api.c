@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/snaplist.h"
 #include "client/urlenc.h"
 
 char *api_target(const char *head, const char *repo, const char *snap, const char *tail)
@@ -52,7 +53,7 @@ struct endpoint {
 };
 
 enum endpoint_kind {
-	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_INFO,
+	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_STARTS, SNAPSHOT_INFO,
 	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY,
 	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, REPOSITORY_PUT, REPOSITORY_DELETE,
 	REPOSITORY_VERIFY, INDEX_DELETE,
@@ -67,13 +68,18 @@ static const struct endpoint endpoints[] = {
 	[CLUSTER_HEALTH] = { "GET", "/_cluster/health", NULL, STALE_NOTHING },
 	[REPOSITORIES] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
 	/*
-	 * _cat/snapshots gives, for every snapshot, its state and start time in a
-	 * few dozen bytes, where GET _snapshot would send each one's index list
-	 * too; and verbose=false, the lighter form of the latter, drops the start
-	 * time that "ls -lt" needs. Its columns are the same on every engine.
+	 * Names, states and index lists from the repository's index blob alone:
+	 * _cat/snapshots and a verbose GET make the engine read every snapshot's
+	 * own blob from the store (a billed GET each on S3), on every listing.
 	 */
-	[SNAPSHOT_LIST] = { "GET", "/_cat/snapshots", "?format=json&h=id,status,start_epoch,end_epoch",
-			    STALE_NOTHING },
+	[SNAPSHOT_LIST] = { "GET", "/_snapshot", "/_all?verbose=false&filter_path=snapshots.snapshot,"
+			    "snapshots.uuid,snapshots.state,snapshots.indices", STALE_NOTHING },
+	/*
+	 * What verbose=false leaves out and never changes, for many snapshots at
+	 * once (names joined by commas, after the repository): one blob read each.
+	 */
+	[SNAPSHOT_STARTS] = { "GET", "/_snapshot", "?ignore_unavailable=true&filter_path=snapshots.snapshot,"
+			      "snapshots.uuid,snapshots.start_time_in_millis", STALE_NOTHING },
 	[SNAPSHOT_INFO] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
 	[SNAPSHOT_STATUS] = { "GET", "/_snapshot", "/_status", STALE_NOTHING },
 	[RECOVERIES] = { "GET", "/_cat/recovery", "?format=json&active_only=false&h=index,shard,type,"
@@ -231,9 +237,150 @@ int api_repositories(struct client *cl, struct cached **out, struct esfs_error *
 	return get(cl, REPOSITORIES, NULL, NULL, out, err);
 }
 
+static void free_snaplist(void *view)
+{
+	snaplist_free(view);
+}
+
+/* The listing, compact; it takes over the start times the last listing of the repository knew. */
+static int shape_snaplist(struct client *cl, const char *target, const char *body, size_t len,
+			  struct cached **out, struct esfs_error *err)
+{
+	struct snaplist *l;
+	struct cached *was;
+	int rc = snaplist_parse(body, len, &l);
+
+	if (rc == -EPROTO)
+		errmap_set(err, EPROTO, "unexpected_answer", "the answer to %s is not a snapshot list", target);
+	else if (rc)
+		errmap_set(err, ENOMEM, "out_of_memory", "snapshot list");
+	if (rc)
+		return rc;
+	*out = cached_new_view(l, free_snaplist, snaplist_weight(l));
+	if (!*out) {
+		errmap_set(err, ENOMEM, "out_of_memory", "snapshot list");
+		return -ENOMEM;
+	}
+	was = client_keep(cl, target, *out);
+	if (was)
+		snaplist_inherit(l, was->view);
+	cached_release(was);
+	return 0;
+}
+
 int api_snapshot_list(struct client *cl, const char *repo, struct cached **out, struct esfs_error *err)
 {
-	return get(cl, SNAPSHOT_LIST, repo, NULL, out, err);
+	char *target = endpoint_target(SNAPSHOT_LIST, repo, NULL);
+	int rc;
+
+	if (!target) {
+		errmap_set(err, ENOMEM, "out_of_memory", "request target");
+		return -ENOMEM;
+	}
+	rc = client_get_shaped(cl, target, shape_snaplist, out, err);
+	free(target);
+	return rc;
+}
+
+struct snaplist *api_snaplist(const struct cached *listing)
+{
+	return listing->view;
+}
+
+/* The longest batch target: the engines refuse a request line past 4 KiB (http.max_initial_line_length). */
+#define STARTS_TARGET_MAX 3072
+
+/* "/_snapshot/<repo>/a,b,c?...": row and the unknown ones after it, as many as fit; claims them. */
+static int starts_target(const char *repo, struct snaplist *l, struct snap_row *row, struct buf *t,
+			 size_t *claimed_from, size_t *claimed_to)
+{
+	const struct endpoint *e = &endpoints[SNAPSHOT_STARTS];
+	size_t limit = STARTS_TARGET_MAX - strlen(e->tail), first = snaplist_index(l, row), i;
+	int rc = buf_puts(t, e->head) || buf_puts(t, "/") || urlenc_segment(t, repo) || buf_puts(t, "/");
+	size_t names_at = t->len;
+
+	for (i = first; !rc && i < snaplist_count(l); i++) {
+		struct snap_row *r = snaplist_row(l, i);
+		size_t before = t->len;
+
+		if (atomic_load(&r->start_ms) != SNAP_START_UNKNOWN)
+			continue;
+		rc = (t->len > names_at && buf_puts(t, ",")) || urlenc_segment(t, r->name);
+		if (!rc && t->len > limit && before > names_at) {
+			t->len = before;	/* the one that does not fit waits for the next batch */
+			break;
+		}
+		if (!rc && !snaplist_claim(r))
+			t->len = before;	/* another thread asks for it */
+	}
+	*claimed_from = first;
+	*claimed_to = i;
+	return rc ? rc : (t->len == names_at ? -EALREADY : buf_puts(t, e->tail));
+}
+
+static void settle_from_answer(struct snaplist *l, const cJSON *answer)
+{
+	const cJSON *snapshot;
+
+	cJSON_ArrayForEach(snapshot, cJSON_GetObjectItemCaseSensitive(answer, "snapshots")) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(snapshot, "snapshot");
+		struct snap_row *row = cJSON_IsString(name) ? snaplist_find(l, name->valuestring) : NULL;
+		const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(snapshot, "uuid");
+		const cJSON *start = cJSON_GetObjectItemCaseSensitive(snapshot, "start_time_in_millis");
+
+		/* Deleted and taken again meanwhile: not the one listed. */
+		if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && cJSON_IsNumber(start) &&
+		    cJSON_IsString(uuid) && !strcmp(uuid->valuestring, row->uuid))
+			snaplist_settle(l, row, (long long)start->valuedouble);
+	}
+}
+
+/* Settles the claimed rows [from, to) that the answer left out: missing, or unknown after a failure. */
+static void settle_rest(struct snaplist *l, size_t from, size_t to, long long start_ms)
+{
+	for (size_t i = from; i < to; i++) {
+		struct snap_row *r = snaplist_row(l, i);
+
+		if (atomic_load(&r->start_ms) == SNAP_START_ASKING)
+			snaplist_settle(l, r, start_ms);
+	}
+}
+
+static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
+			struct esfs_error *err)
+{
+	struct buf target = BUF_INIT, body = BUF_INIT;
+	size_t from, to;
+	cJSON *answer;
+	int rc = starts_target(repo, l, row, &target, &from, &to);
+
+	if (rc == -EALREADY) {
+		buf_free(&target);
+		return 0;
+	}
+	if (!rc)
+		rc = client_read(cl, target.data, &body, err);
+	else
+		errmap_set(err, ENOMEM, "out_of_memory", "request target");
+	answer = rc ? NULL : cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+	settle_from_answer(l, answer);
+	settle_rest(l, from, to, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
+	cJSON_Delete(answer);
+	buf_free(&body);
+	buf_free(&target);
+	return rc;
+}
+
+int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
+		       long long *start_ms, struct esfs_error *err)
+{
+	int rc = 0;
+
+	if (atomic_load(&row->start_ms) == SNAP_START_UNKNOWN)
+		rc = fetch_starts(cl, repo, l, row, err);
+	if (rc == 0)
+		*start_ms = snaplist_wait_start(l, row);
+	return rc;
 }
 
 int api_snapshot_info(struct client *cl, const char *repo, const char *snap, struct cached **out,
@@ -248,36 +395,6 @@ int api_snapshot_status(struct client *cl, const char *repo, const char *snap, s
 	return get(cl, SNAPSHOT_STATUS, repo, snap, out, err);
 }
 
-const cJSON *api_list_find(const cJSON *list, const char *name)
-{
-	const cJSON *row;
-
-	cJSON_ArrayForEach(row, list) {
-		const char *id = api_list_name(row);
-
-		if (id && !strcmp(id, name))
-			return row;
-	}
-	return NULL;
-}
-
-const char *api_list_name(const cJSON *row)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "id"));
-}
-
-const char *api_list_state(const cJSON *row)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "status"));
-}
-
-long long api_list_start_epoch(const cJSON *row)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "start_epoch"));
-
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
 const cJSON *api_single_snapshot(const cJSON *answer)
 {
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "snapshots"), 0);
@@ -287,6 +404,16 @@ static void forget(struct client *cl, char *prefix)
 {
 	client_invalidate(cl, prefix ? prefix : "");
 	free(prefix);
+}
+
+/* A repository unregistered (or registered anew, maybe elsewhere): its start times start over. */
+static void unkeep_listing(struct client *cl, const char *repo)
+{
+	char *target = endpoint_target(SNAPSHOT_LIST, repo, NULL);
+
+	if (target)
+		client_unkeep(cl, target);
+	free(target);
 }
 
 static void forget_stale(struct client *cl, enum stale stale, const char *repo, const char *snap)
@@ -299,6 +426,7 @@ static void forget_stale(struct client *cl, enum stale stale, const char *repo, 
 	case STALE_REPOSITORY:
 		client_invalidate(cl, endpoints[REPOSITORIES].head);
 		forget(cl, api_target(endpoints[SNAPSHOT_LIST].head, repo, NULL, NULL));
+		unkeep_listing(cl, repo);
 		break;
 	case STALE_EVERYTHING:
 		client_invalidate(cl, "");

@@ -7,6 +7,7 @@
 #define ESFS_API_H
 
 #include "client/client.h"
+#include "client/snaplist.h"
 
 struct cJSON;
 
@@ -22,8 +23,19 @@ int api_engine(struct client *cl, struct engine *out, struct esfs_error *err);
 int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err);
 /* GET /_snapshot: every repository with its type and settings. */
 int api_repositories(struct client *cl, struct cached **out, struct esfs_error *err);
-/* The lightest listing that still carries state and start time: one request for any number of snapshots. */
+/*
+ * The repository's snapshots, one request for any number of them and no
+ * per-snapshot read of the store; its view is a struct snaplist (api_snaplist).
+ */
 int api_snapshot_list(struct client *cl, const char *repo, struct cached **out, struct esfs_error *err);
+struct snaplist *api_snaplist(const struct cached *listing);
+/*
+ * The start time of a row of that listing, in milliseconds, or a SNAP_START_*
+ * when the engine does not say. Asked once per snapshot, in one request with
+ * the other unknown rows after it (what "ls -l" stats next).
+ */
+int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
+		       long long *start_ms, struct esfs_error *err);
 /* GET /_snapshot/<repo>/<snapshot> */
 int api_snapshot_info(struct client *cl, const char *repo, const char *snap, struct cached **out,
 		      struct esfs_error *err);
@@ -61,10 +73,6 @@ int api_index_delete(struct client *cl, const char *index, struct esfs_error *er
 char *api_target(const char *head, const char *repo, const char *snap, const char *tail);
 
 /* Entries of the answers above. */
-const struct cJSON *api_list_find(const struct cJSON *list, const char *name);
-const char *api_list_name(const struct cJSON *row);
-const char *api_list_state(const struct cJSON *row);
-long long api_list_start_epoch(const struct cJSON *row);
 /* The one snapshot in the answer to api_snapshot_info or api_snapshot_status. */
 const struct cJSON *api_single_snapshot(const struct cJSON *answer);
 

@@ -87,7 +87,22 @@ struct cached *cached_new(char *body, size_t len)
 	return v;
 }
 
-static struct cached *cached_ref(struct cached *v)
+struct cached *cached_new_view(void *view, void (*view_free)(void *view), size_t weight)
+{
+	struct cached *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		view_free(view);
+		return NULL;
+	}
+	atomic_init(&v->refs, 1);
+	v->view = view;
+	v->view_free = view_free;
+	v->weight = sizeof(*v) + MALLOC_OVERHEAD + weight;
+	return v;
+}
+
+struct cached *cached_ref(struct cached *v)
 {
 	atomic_fetch_add(&v->refs, 1);
 	return v;
@@ -98,6 +113,8 @@ void cached_release(struct cached *v)
 	if (!v || atomic_fetch_sub(&v->refs, 1) != 1)
 		return;
 	cJSON_Delete(v->json);
+	if (v->view_free)
+		v->view_free(v->view);
 	free(v->body);
 	free(v);
 }
@@ -249,7 +266,8 @@ static struct slot *slot_find_or_add(struct cache *c, const char *key, double no
 }
 
 /* Runs the fetch with the lock released, then publishes the answer to the waiters. */
-static int fetch_into_slot(struct cache *c, struct slot *s, struct esfs_error *err)
+static int fetch_into_slot(struct cache *c, struct slot *s, cache_fetch_fn fetch, void *ctx,
+			   struct esfs_error *err)
 {
 	struct cached *fresh = NULL;
 	int rc;
@@ -258,7 +276,7 @@ static int fetch_into_slot(struct cache *c, struct slot *s, struct esfs_error *e
 	s->invalidated = 0;
 	pthread_mutex_unlock(&c->lock);
 	STATS_INC(cache_misses);
-	rc = c->fetch(c->ctx, s->key, &fresh, err);
+	rc = fetch(ctx, s->key, &fresh, err);
 	pthread_mutex_lock(&c->lock);
 	s->fetching = 0;
 	s->fetches++;
@@ -291,6 +309,12 @@ static int wait_for_fetch(struct cache *c, struct slot *s)
 
 int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs_error *err)
 {
+	return cache_get_with(c, key, c->fetch, c->ctx, out, err);
+}
+
+int cache_get_with(struct cache *c, const char *key, cache_fetch_fn fetch, void *ctx,
+		   struct cached **out, struct esfs_error *err)
+{
 	struct slot *s;
 	int rc = 0;
 
@@ -309,7 +333,7 @@ int cache_get(struct cache *c, const char *key, struct cached **out, struct esfs
 	} else if (slot_is_fresh(c, s, monotonic_seconds()))
 		STATS_INC(cache_hits);
 	else
-		rc = fetch_into_slot(c, s, err);
+		rc = fetch_into_slot(c, s, fetch, ctx, err);
 	if (rc == 0)
 		*out = cached_ref(s->value);
 	pthread_mutex_unlock(&c->lock);

@@ -4,28 +4,48 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+
+struct kept {
+	struct kept *next;
+	char *key;
+	struct cached *value;
+};
 
 struct client {
 	struct http *http;
 	struct cache *cache;
 	pthread_mutex_t engine_lock;
 	struct engine engine;
+	pthread_mutex_t kept_lock;
+	struct kept *kept;	/* a few keys (one per repository): a list is enough */
 };
+
+/* GETs target; the body, or a negative errno with err set. */
+static int fetch_body(struct client *cl, const char *target, struct buf *body, struct esfs_error *err)
+{
+	struct http_response resp = { 0 };
+	int rc = http_request(cl->http, "GET", target, NULL, 0, &resp, err);
+
+	if (rc == 0) {
+		*body = resp.body;
+		resp.body = (struct buf)BUF_INIT;
+	}
+	http_response_free(&resp);
+	return rc;
+}
 
 static int fetch_get(void *ctx, const char *target, struct cached **out, struct esfs_error *err)
 {
 	struct client *cl = ctx;
-	struct http_response resp = { 0 };
+	struct buf body = BUF_INIT;
 	size_t len;
-	int rc;
+	int rc = fetch_body(cl, target, &body, err);
 
-	rc = http_request(cl->http, "GET", target, NULL, 0, &resp, err);
-	if (rc) {
-		http_response_free(&resp);
+	if (rc)
 		return rc;
-	}
-	len = resp.body.len;
-	*out = cached_new(buf_steal(&resp.body), len);
+	len = body.len;
+	*out = cached_new(buf_steal(&body), len);
 	if (!*out) {
 		errmap_set(err, ENOMEM, "out_of_memory", "cannot keep the answer to %s", target);
 		return -ENOMEM;
@@ -40,6 +60,7 @@ struct client *client_new(const struct http_config *hc, double cache_ttl)
 	if (!cl)
 		return NULL;
 	pthread_mutex_init(&cl->engine_lock, NULL);
+	pthread_mutex_init(&cl->kept_lock, NULL);
 	cl->http = http_new(hc);
 	cl->cache = cache_new(cache_ttl, fetch_get, cl);
 	if (!cl->http || !cl->cache) {
@@ -55,6 +76,15 @@ void client_free(struct client *cl)
 		return;
 	cache_free(cl->cache);
 	http_free(cl->http);
+	while (cl->kept) {
+		struct kept *k = cl->kept;
+
+		cl->kept = k->next;
+		cached_release(k->value);
+		free(k->key);
+		free(k);
+	}
+	pthread_mutex_destroy(&cl->kept_lock);
 	pthread_mutex_destroy(&cl->engine_lock);
 	free(cl);
 }
@@ -62,6 +92,87 @@ void client_free(struct client *cl)
 int client_get(struct client *cl, const char *target, struct cached **out, struct esfs_error *err)
 {
 	return cache_get(cl->cache, target, out, err);
+}
+
+struct shaped_fetch {
+	struct client *cl;
+	client_shape_fn shape;
+};
+
+static int fetch_shaped(void *ctx, const char *target, struct cached **out, struct esfs_error *err)
+{
+	struct shaped_fetch *sf = ctx;
+	struct buf body = BUF_INIT;
+	int rc = fetch_body(sf->cl, target, &body, err);
+
+	if (rc == 0)
+		rc = sf->shape(sf->cl, target, body.data ? body.data : "", body.len, out, err);
+	buf_free(&body);
+	return rc;
+}
+
+int client_get_shaped(struct client *cl, const char *target, client_shape_fn shape,
+		      struct cached **out, struct esfs_error *err)
+{
+	struct shaped_fetch sf = { cl, shape };
+
+	return cache_get_with(cl->cache, target, fetch_shaped, &sf, out, err);
+}
+
+int client_read(struct client *cl, const char *target, struct buf *body, struct esfs_error *err)
+{
+	return fetch_body(cl, target, body, err);
+}
+
+static struct kept **kept_find(struct client *cl, const char *key)
+{
+	struct kept **pp = &cl->kept;
+
+	while (*pp && strcmp((*pp)->key, key))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+struct cached *client_keep(struct client *cl, const char *key, struct cached *value)
+{
+	struct cached *previous = NULL;
+	struct kept **pp;
+
+	pthread_mutex_lock(&cl->kept_lock);
+	pp = kept_find(cl, key);
+	if (*pp) {
+		previous = (*pp)->value;
+		(*pp)->value = cached_ref(value);
+	} else {
+		struct kept *k = calloc(1, sizeof(*k));
+
+		if (k && (k->key = strdup(key))) {
+			k->value = cached_ref(value);
+			*pp = k;
+		} else {
+			free(k);
+		}
+	}
+	pthread_mutex_unlock(&cl->kept_lock);
+	return previous;
+}
+
+void client_unkeep(struct client *cl, const char *key)
+{
+	struct kept **pp, *k = NULL;
+
+	pthread_mutex_lock(&cl->kept_lock);
+	pp = kept_find(cl, key);
+	if (*pp) {
+		k = *pp;
+		*pp = k->next;
+	}
+	pthread_mutex_unlock(&cl->kept_lock);
+	if (k) {
+		cached_release(k->value);
+		free(k->key);
+		free(k);
+	}
 }
 
 int client_send(struct client *cl, const char *method, const char *target, const char *body,

@@ -18,6 +18,27 @@ void client_free(struct client *cl);
 /* A cached GET of target: a reference to release with cached_release, or a negative errno. */
 int client_get(struct client *cl, const char *target, struct cached **out, struct esfs_error *err);
 
+/*
+ * Makes an answer to keep from the body of a GET of target: for answers too
+ * big to keep as a parse tree (cached_new_view). The body is the caller's.
+ */
+typedef int (*client_shape_fn)(struct client *cl, const char *target, const char *body,
+			       size_t len, struct cached **out, struct esfs_error *err);
+/* A cached GET of target whose answer shape makes; one shape per target. */
+int client_get_shaped(struct client *cl, const char *target, client_shape_fn shape,
+		      struct cached **out, struct esfs_error *err);
+/* A GET past the cache, for answers asked once (facts that never change). */
+int client_read(struct client *cl, const char *target, struct buf *body, struct esfs_error *err);
+
+/*
+ * Answers kept past the cache's ttl and budget, one per key, until replaced
+ * or dropped: what a newer answer builds on. client_keep holds a reference
+ * to value and hands back the one it held before (NULL if none), which the
+ * caller releases.
+ */
+struct cached *client_keep(struct client *cl, const char *key, struct cached *value);
+void client_unkeep(struct client *cl, const char *key);
+
 /* A request that changes something: never cached; the caller invalidates what it changed. */
 int client_send(struct client *cl, const char *method, const char *target, const char *body,
 		size_t len, struct http_response *resp, struct esfs_error *err);

@@ -36,7 +36,7 @@ int lookup_repository(struct esfs *fs, const char *repo, struct cached **answer,
 }
 
 int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answer,
-		    const cJSON **row, struct esfs_error *err)
+		    struct snap_row **row, struct esfs_error *err)
 {
 	struct cached *repos;
 	const cJSON *entry;
@@ -48,7 +48,7 @@ int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answe
 	rc = api_snapshot_list(fs->client, n->repo, answer, err);
 	if (rc)
 		return rc;
-	*row = api_list_find((*answer)->json, n->snap);
+	*row = snaplist_find(api_snaplist(*answer), n->snap);
 	if (!*row) {
 		cached_release(*answer);
 		*answer = NULL;
@@ -71,7 +71,7 @@ int lookup_repository_exists(struct esfs *fs, const char *repo, struct esfs_erro
 int lookup_snapshot_exists(struct esfs *fs, const struct node *n, struct esfs_error *err)
 {
 	struct cached *list;
-	const cJSON *row;
+	struct snap_row *row;
 	int rc = lookup_snapshot(fs, n, &list, &row, err);
 
 	if (rc == 0)

@@ -5,6 +5,7 @@
 #include "fs/tree.h"
 
 struct cJSON;
+struct snap_row;
 
 /* -ENOENT with err->type left empty: a missing name is not a failure of the cluster. */
 int lookup_not_found(struct esfs_error *err);
@@ -16,7 +17,7 @@ int lookup_repository(struct esfs *fs, const char *repo, struct cached **answer,
 		      const struct cJSON **entry, struct esfs_error *err);
 /* The snapshot's row in its repository's listing, likewise. */
 int lookup_snapshot(struct esfs *fs, const struct node *n, struct cached **answer,
-		    const struct cJSON **row, struct esfs_error *err);
+		    struct snap_row **row, struct esfs_error *err);
 /* Whether they exist: 0, -ENOENT (err->type empty), or the cluster's failure. */
 int lookup_repository_exists(struct esfs *fs, const char *repo, struct esfs_error *err);
 int lookup_snapshot_exists(struct esfs *fs, const struct node *n, struct esfs_error *err);

@@ -179,18 +179,6 @@ int render_progress(struct buf *out, const cJSON *status)
 			  shards_total, bytes_done, bytes_total);
 }
 
-int render_indices(struct buf *out, const cJSON *snapshot)
-{
-	const cJSON *index;
-	int rc = 0;
-
-	cJSON_ArrayForEach(index, cJSON_GetObjectItemCaseSensitive(snapshot, "indices")) {
-		if (cJSON_IsString(index) && !rc)
-			rc = buf_printf(out, "%s\n", index->valuestring);
-	}
-	return rc;
-}
-
 /* A reason can span lines (stack traces): one failure must stay one line. */
 static int append_one_line(struct buf *out, const char *s)
 {

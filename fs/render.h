@@ -23,8 +23,6 @@ int render_repository(struct buf *out, const struct cJSON *entry);
 int render_line(struct buf *out, const struct cJSON *obj, const char *member);
 /* "<percent>% shards <done>/<total> bytes <done>/<total>" from a _status snapshot. */
 int render_progress(struct buf *out, const struct cJSON *status);
-/* The snapshot's indices, one per line. */
-int render_indices(struct buf *out, const struct cJSON *snapshot);
 /* "<index> <shard> <status> <reason>" per shard failure; nothing when there are none. */
 int render_failures(struct buf *out, const struct cJSON *snapshot);
 

@@ -130,19 +130,42 @@ int stat_repo_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
 
 /* ---------------------------------------------------------------- snapshots */
 
-/* The state comes from the listing, so "ls -l" in a snapshot costs no extra request for it. */
-int read_snap_state(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+/* The listing's row of a snapshot, for what the listing says of it. */
+typedef int snapshot_row_fn(struct buf *out, const struct snap_row *row);
+
+static int read_from_listing(struct esfs *fs, const struct node *n, snapshot_row_fn *render,
+			     struct buf *out, struct esfs_error *err)
 {
 	struct cached *list;
-	const cJSON *row;
+	struct snap_row *row;
 	int rc = lookup_snapshot(fs, n, &list, &row, err);
 
 	if (rc)
 		return rc;
-	if (render_line(out, row, "status"))
-		rc = answer_malformed(err, "_cat/snapshots");
+	rc = render(out, row);
 	cached_release(list);
 	return rc;
+}
+
+static int render_row_state(struct buf *out, const struct snap_row *row)
+{
+	return buf_printf(out, "%s\n", row->state);
+}
+
+static int render_row_indices(struct buf *out, const struct snap_row *row)
+{
+	return buf_append(out, row->indices, row->indices_len);
+}
+
+/* State and indices come from the listing: reading them in every snapshot costs no request each. */
+int read_snap_state(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	return read_from_listing(fs, n, render_row_state, out, err);
+}
+
+int read_snap_indices(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	return read_from_listing(fs, n, render_row_indices, out, err);
 }
 
 typedef int snapshot_render_fn(struct buf *out, const cJSON *snapshot);
@@ -188,11 +211,6 @@ int read_snap_progress(struct esfs *fs, const struct node *n, struct buf *out,
 	return read_snapshot_detail(fs, n, 1, render_progress, out, err);
 }
 
-int read_snap_indices(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
-{
-	return read_snapshot_detail(fs, n, 0, render_indices, out, err);
-}
-
 int read_snap_failures(struct esfs *fs, const struct node *n, struct buf *out,
 		       struct esfs_error *err)
 {
@@ -211,19 +229,28 @@ int read_snap_restore(struct esfs *fs, const struct node *n, struct buf *out, st
 	return 0;
 }
 
+/* The start time as an mtime; when the engine does not say, the mount's. */
+static time_t snapshot_mtime(const struct esfs *fs, long long start_ms)
+{
+	return start_ms >= 0 ? (time_t)(start_ms / 1000) : fs->mounted_at;
+}
+
 /* A snapshot directory and its files carry the snapshot's start time, so "ls -lt" sorts by age. */
 int stat_snap_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
 		  struct esfs_error *err)
 {
 	struct cached *list;
-	const cJSON *row;
+	struct snap_row *row;
+	long long start_ms;
 	int rc = lookup_snapshot(fs, n, &list, &row, err);
 
 	if (rc)
 		return rc;
-	attr->mtime = (time_t)api_list_start_epoch(row);
+	rc = api_snapshot_start(fs->client, n->repo, api_snaplist(list), row, &start_ms, err);
+	if (rc == 0)
+		attr->mtime = snapshot_mtime(fs, start_ms);
 	cached_release(list);
-	return 0;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- the generic operations */
@@ -373,18 +400,19 @@ static int list_snapshots(struct esfs *fs, const struct node *n, tree_entry_fn f
 			  struct esfs_error *err)
 {
 	struct cached *answer;
-	const cJSON *row;
+	struct snaplist *l;
 	int rc = api_snapshot_list(fs->client, n->repo, &answer, err);
 
 	if (rc)
 		return rc;
-	cJSON_ArrayForEach(row, answer->json) {
+	l = api_snaplist(answer);
+	/* The start time only where known: a listing never asks for it (stat does). */
+	for (size_t i = 0; i < snaplist_count(l) && !rc; i++) {
+		struct snap_row *row = snaplist_row(l, i);
 		struct node_attr attr = { .is_dir = 1, .writable = 1,
-					  .mtime = (time_t)api_list_start_epoch(row) };
-		const char *name = api_list_name(row);
+					  .mtime = snapshot_mtime(fs, atomic_load(&row->start_ms)) };
 
-		if (name && (rc = fn(ctx, name, &attr)))
-			break;
+		rc = fn(ctx, row->name, &attr);
 	}
 	cached_release(answer);
 	return rc;

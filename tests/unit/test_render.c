@@ -87,32 +87,6 @@ static void json_of_nothing_is_enodata(void)
 }
 
 /* indices: the snapshot's list, in the engine's order (which differs between engines). */
-static void indices_one_per_line_in_order(void)
-{
-	static const char *const names[] = { "get_snapshot_success", "get_snapshot_partial" };
-
-	for (size_t e = 0; e < N_ENGINES; e++) {
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			cJSON *answer = recorded(engines[e], names[i]);
-			const cJSON *snap = api_single_snapshot(answer);
-			struct buf out = BUF_INIT, want = BUF_INIT;
-			const cJSON *index;
-			int n = 0;
-
-			cJSON_ArrayForEach(index, cJSON_GetObjectItemCaseSensitive(snap, "indices")) {
-				buf_printf(&want, "%s\n", cJSON_GetStringValue(index));
-				n++;
-			}
-			CHECK_INT(n, i == 0 ? 3 : 2);
-			CHECK_INT(render_indices(&out, snap), 0);
-			CHECK_STR(out.data ? out.data : "", want.data);
-			buf_free(&out);
-			buf_free(&want);
-			cJSON_Delete(answer);
-		}
-	}
-}
-
 static void failures_empty_for_success(void)
 {
 	for (size_t e = 0; e < N_ENGINES; e++) {
@@ -373,7 +347,6 @@ static const struct unit_case cases[] = {
 	{ "repository_secrets_are_redacted", repository_secrets_are_redacted },
 	{ "json_round_trips_for_every_state", json_round_trips_for_every_state },
 	{ "json_of_nothing_is_enodata", json_of_nothing_is_enodata },
-	{ "indices_one_per_line_in_order", indices_one_per_line_in_order },
 	{ "failures_empty_for_success", failures_empty_for_success },
 	{ "failures_of_partial_snapshot", failures_of_partial_snapshot },
 	{ "failure_reason_kept_on_one_line", failure_reason_kept_on_one_line },

@@ -1,0 +1,254 @@
+/* A repository's snapshot listing, compact and indexed by name (see client/snaplist.h). */
+#include "client/snaplist.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct snaplist {
+	size_t count;
+	struct snap_row *rows;
+	size_t mask;		/* the index has mask + 1 slots, at least twice count */
+	uint32_t *slots;	/* a row's place plus one; 0 is an empty slot */
+	char *strings;		/* every name, UUID, state and index list, one after another */
+	size_t strings_len;
+	pthread_mutex_t lock;	/* with settled: wakes those waiting for a claimed row */
+	pthread_cond_t settled;
+};
+
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static const char *string_of(const cJSON *snapshot, const char *member)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snapshot, member));
+}
+
+/* The bytes a snapshot's strings take in the block, terminators included. */
+static size_t strings_size(const cJSON *snapshot)
+{
+	const char *uuid = string_of(snapshot, "uuid"), *state = string_of(snapshot, "state");
+	size_t n = strlen(string_of(snapshot, "snapshot")) + 1;
+	const cJSON *index;
+
+	n += (uuid ? strlen(uuid) : 0) + 1 + (state ? strlen(state) : 0) + 1 + 1;
+	cJSON_ArrayForEach(index, cJSON_GetObjectItemCaseSensitive(snapshot, "indices"))
+		if (cJSON_IsString(index))
+			n += strlen(index->valuestring) + 1;
+	return n;
+}
+
+static char *put_string(char **at, const char *s)
+{
+	char *start = *at;
+	size_t n = s ? strlen(s) : 0;
+
+	memcpy(start, s ? s : "", n);
+	start[n] = '\0';
+	*at += n + 1;
+	return start;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The index names, sorted: the engines give them in no stable order (a map's, in verbose=false). */
+static int put_indices(struct snap_row *row, const cJSON *snapshot, char **at)
+{
+	const cJSON *indices = cJSON_GetObjectItemCaseSensitive(snapshot, "indices"), *index;
+	size_t n = 0, count = (size_t)cJSON_GetArraySize(indices);
+	const char **names = malloc((count ? count : 1) * sizeof(*names));
+	char *start = *at;
+
+	if (!names)
+		return -ENOMEM;
+	cJSON_ArrayForEach(index, indices)
+		if (cJSON_IsString(index))
+			names[n++] = index->valuestring;
+	qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; i < n; i++) {
+		*at += strlen(strcpy(*at, names[i]));
+		*(*at)++ = '\n';
+	}
+	free(names);
+	row->indices = start;
+	row->indices_len = (size_t)(*at - start);
+	*(*at)++ = '\0';
+	return 0;
+}
+
+static int fill_row(struct snap_row *row, const cJSON *snapshot, char **at)
+{
+	row->name = put_string(at, string_of(snapshot, "snapshot"));
+	row->uuid = put_string(at, string_of(snapshot, "uuid"));
+	row->state = put_string(at, string_of(snapshot, "state"));
+	atomic_init(&row->start_ms, SNAP_START_UNKNOWN);
+	return put_indices(row, snapshot, at);
+}
+
+static void index_row(struct snaplist *l, size_t i)
+{
+	size_t slot = name_hash(l->rows[i].name) & l->mask;
+
+	while (l->slots[slot])
+		slot = (slot + 1) & l->mask;
+	l->slots[slot] = (uint32_t)(i + 1);
+}
+
+/* Each a named snapshot; a name the engine gave twice is kept once. */
+static int build(struct snaplist *l, const cJSON *snapshots)
+{
+	const cJSON *snapshot;
+	size_t size = 0, slots = 4;
+	char *at;
+
+	cJSON_ArrayForEach(snapshot, snapshots) {
+		if (!string_of(snapshot, "snapshot"))
+			return -EPROTO;
+		size += strings_size(snapshot);
+		l->count++;
+	}
+	while (slots < 2 * l->count)
+		slots *= 2;
+	l->mask = slots - 1;
+	l->rows = calloc(l->count ? l->count : 1, sizeof(*l->rows));
+	l->slots = calloc(slots, sizeof(*l->slots));
+	l->strings = malloc(size ? size : 1);
+	if (!l->rows || !l->slots || !l->strings)
+		return -ENOMEM;
+	l->strings_len = size;
+	at = l->strings;
+	l->count = 0;
+	cJSON_ArrayForEach(snapshot, snapshots) {
+		if (snaplist_find(l, string_of(snapshot, "snapshot")))
+			continue;
+		if (fill_row(&l->rows[l->count], snapshot, &at))
+			return -ENOMEM;
+		index_row(l, l->count++);
+	}
+	return 0;
+}
+
+int snaplist_parse(const char *body, size_t len, struct snaplist **out)
+{
+	cJSON *answer = cJSON_ParseWithLength(body, len);
+	const cJSON *snapshots = cJSON_GetObjectItemCaseSensitive(answer, "snapshots");
+	struct snaplist *l;
+	int rc;
+
+	/* filter_path leaves "{}" of an answer with no snapshots at all. */
+	if (!cJSON_IsObject(answer) || (snapshots && !cJSON_IsArray(snapshots))) {
+		cJSON_Delete(answer);
+		return -EPROTO;
+	}
+	l = calloc(1, sizeof(*l));
+	if (l) {
+		pthread_mutex_init(&l->lock, NULL);
+		pthread_cond_init(&l->settled, NULL);
+	}
+	rc = l ? build(l, snapshots) : -ENOMEM;
+	cJSON_Delete(answer);
+	if (rc) {
+		snaplist_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+void snaplist_free(struct snaplist *l)
+{
+	if (!l)
+		return;
+	free(l->rows);
+	free(l->slots);
+	free(l->strings);
+	pthread_cond_destroy(&l->settled);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+size_t snaplist_weight(const struct snaplist *l)
+{
+	return sizeof(*l) + l->count * sizeof(*l->rows) + (l->mask + 1) * sizeof(*l->slots) +
+	       l->strings_len;
+}
+
+size_t snaplist_count(const struct snaplist *l)
+{
+	return l->count;
+}
+
+struct snap_row *snaplist_row(const struct snaplist *l, size_t i)
+{
+	return i < l->count ? &l->rows[i] : NULL;
+}
+
+struct snap_row *snaplist_find(const struct snaplist *l, const char *name)
+{
+	size_t slot = name_hash(name) & l->mask;
+
+	for (; l->slots[slot]; slot = (slot + 1) & l->mask) {
+		struct snap_row *row = &l->rows[l->slots[slot] - 1];
+
+		if (!strcmp(row->name, name))
+			return row;
+	}
+	return NULL;
+}
+
+size_t snaplist_index(const struct snaplist *l, const struct snap_row *row)
+{
+	return (size_t)(row - l->rows);
+}
+
+int snaplist_claim(struct snap_row *row)
+{
+	long long unknown = SNAP_START_UNKNOWN;
+
+	return atomic_compare_exchange_strong(&row->start_ms, &unknown, SNAP_START_ASKING);
+}
+
+void snaplist_settle(struct snaplist *l, struct snap_row *row, long long start_ms)
+{
+	pthread_mutex_lock(&l->lock);
+	atomic_store(&row->start_ms, start_ms);
+	pthread_cond_broadcast(&l->settled);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Bounded: the claiming thread settles every row it claimed once its request ends. */
+long long snaplist_wait_start(struct snaplist *l, const struct snap_row *row)
+{
+	long long start;
+
+	pthread_mutex_lock(&l->lock);
+	while ((start = atomic_load(&row->start_ms)) == SNAP_START_ASKING)
+		pthread_cond_wait(&l->settled, &l->lock);
+	pthread_mutex_unlock(&l->lock);
+	return start;
+}
+
+void snaplist_inherit(struct snaplist *l, const struct snaplist *old)
+{
+	for (size_t i = 0; old && i < l->count; i++) {
+		struct snap_row *row = &l->rows[i];
+		const struct snap_row *was = snaplist_find(old, row->name);
+		long long start = was ? atomic_load(&was->start_ms) : SNAP_START_UNKNOWN;
+
+		/* Only a time the engine gave: a snapshot it did not know then may be there now. */
+		if (start >= 0 && !strcmp(was->uuid, row->uuid))
+			atomic_store(&row->start_ms, start);
+	}
+}
