@@ -287,35 +287,70 @@ struct snaplist *api_snaplist(const struct cached *listing)
 	return listing->view;
 }
 
-/* The longest batch target: the engines refuse a request line past 4 KiB (http.max_initial_line_length). */
-#define STARTS_TARGET_MAX 3072
+/*
+ * The longest list of names in one request: the engines refuse a request
+ * line past 4 KiB (http.max_initial_line_length). Past it, one request for
+ * _all instead of many: the same blob reads, once each, in one round trip.
+ */
+#define STARTS_NAMES_MAX 2900
 
-/* "/_snapshot/<repo>/a,b,c?...": row and the unknown ones after it, as many as fit; claims them. */
-static int starts_target(const char *repo, struct snaplist *l, struct snap_row *row, struct buf *t,
-			 size_t *claimed_from, size_t *claimed_to)
+/* The rows one request asks start times for, claimed by this thread. */
+struct claims {
+	size_t count;
+	struct snap_row **rows;
+};
+
+/* The names of the unknown rows from first on, comma-separated; -E2BIG when they do not fit. */
+static int unknown_names(struct snaplist *l, size_t first, struct buf *names)
 {
-	const struct endpoint *e = &endpoints[SNAPSHOT_STARTS];
-	size_t limit = STARTS_TARGET_MAX - strlen(e->tail), first = snaplist_index(l, row), i;
-	int rc = buf_puts(t, e->head) || buf_puts(t, "/") || urlenc_segment(t, repo) || buf_puts(t, "/");
-	size_t names_at = t->len;
+	int rc = 0;
 
-	for (i = first; !rc && i < snaplist_count(l); i++) {
+	for (size_t i = first; !rc && i < snaplist_count(l); i++) {
 		struct snap_row *r = snaplist_row(l, i);
-		size_t before = t->len;
 
 		if (atomic_load(&r->start_ms) != SNAP_START_UNKNOWN)
 			continue;
-		rc = (t->len > names_at && buf_puts(t, ",")) || urlenc_segment(t, r->name);
-		if (!rc && t->len > limit && before > names_at) {
-			t->len = before;	/* the one that does not fit waits for the next batch */
-			break;
-		}
-		if (!rc && !snaplist_claim(r))
-			t->len = before;	/* another thread asks for it */
+		rc = (names->len && buf_puts(names, ",")) || urlenc_segment(names, r->name);
+		if (!rc && names->len > STARTS_NAMES_MAX)
+			rc = -E2BIG;
 	}
-	*claimed_from = first;
-	*claimed_to = i;
-	return rc ? rc : (t->len == names_at ? -EALREADY : buf_puts(t, e->tail));
+	return rc;
+}
+
+/* Claims the unknown rows from first on (all of them when asking for _all). */
+static int claim_unknown(struct snaplist *l, size_t first, struct claims *c)
+{
+	c->rows = malloc((snaplist_count(l) - first + 1) * sizeof(*c->rows));
+	if (!c->rows)
+		return -ENOMEM;
+	for (size_t i = first; i < snaplist_count(l); i++)
+		if (snaplist_claim(snaplist_row(l, i)))
+			c->rows[c->count++] = snaplist_row(l, i);
+	return 0;
+}
+
+/* "/_snapshot/<repo>/a,b,c?..." for row and the unknown ones after it, or ".../_all?..." */
+static int starts_target(const char *repo, struct snaplist *l, struct snap_row *row, struct buf *t,
+			 struct claims *c)
+{
+	const struct endpoint *e = &endpoints[SNAPSHOT_STARTS];
+	struct buf names = BUF_INIT;
+	size_t first = snaplist_index(l, row);
+	int rc = unknown_names(l, first, &names);
+
+	if (rc == -E2BIG) {
+		first = 0;
+		buf_free(&names);
+		rc = buf_puts(&names, "_all");
+	}
+	rc = rc || claim_unknown(l, first, c);
+	/* A row another thread claimed meanwhile is asked for twice: the first answer settles it. */
+	rc = rc || buf_puts(t, e->head) || buf_puts(t, "/") || urlenc_segment(t, repo) ||
+	     buf_puts(t, "/") || buf_append(t, names.data, names.len) || buf_puts(t, e->tail);
+	buf_free(&names);
+	if (!rc && c->count == 0)
+		rc = -EALREADY;
+	return rc;
 }
 
 static void settle_from_answer(struct snaplist *l, const cJSON *answer)
@@ -335,40 +370,34 @@ static void settle_from_answer(struct snaplist *l, const cJSON *answer)
 	}
 }
 
-/* Settles the claimed rows [from, to) that the answer left out: missing, or unknown after a failure. */
-static void settle_rest(struct snaplist *l, size_t from, size_t to, long long start_ms)
+/* Settles the claimed rows the answer left out: missing, or unknown again after a failure. */
+static void settle_rest(struct snaplist *l, const struct claims *c, long long start_ms)
 {
-	for (size_t i = from; i < to; i++) {
-		struct snap_row *r = snaplist_row(l, i);
-
-		if (atomic_load(&r->start_ms) == SNAP_START_ASKING)
-			snaplist_settle(l, r, start_ms);
-	}
+	for (size_t i = 0; i < c->count; i++)
+		if (atomic_load(&c->rows[i]->start_ms) == SNAP_START_ASKING)
+			snaplist_settle(l, c->rows[i], start_ms);
 }
 
 static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
 			struct esfs_error *err)
 {
 	struct buf target = BUF_INIT, body = BUF_INIT;
-	size_t from, to;
+	struct claims claims = { 0 };
 	cJSON *answer;
-	int rc = starts_target(repo, l, row, &target, &from, &to);
+	int rc = starts_target(repo, l, row, &target, &claims);
 
-	if (rc == -EALREADY) {
-		buf_free(&target);
-		return 0;
-	}
-	if (!rc)
+	if (rc == 0)
 		rc = client_read(cl, target.data, &body, err);
-	else
+	else if (rc != -EALREADY)
 		errmap_set(err, ENOMEM, "out_of_memory", "request target");
 	answer = rc ? NULL : cJSON_ParseWithLength(body.data ? body.data : "", body.len);
 	settle_from_answer(l, answer);
-	settle_rest(l, from, to, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
+	settle_rest(l, &claims, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
 	cJSON_Delete(answer);
+	free(claims.rows);
 	buf_free(&body);
 	buf_free(&target);
-	return rc;
+	return rc == -EALREADY ? 0 : rc;
 }
 
 int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
