@@ -35,6 +35,7 @@ enum stale {
 	STALE_NOTHING,
 	STALE_SNAPSHOT,		/* the repository's listing and the snapshot's detail */
 	STALE_REPOSITORY,	/* the repository list and the repository's listing */
+	STALE_REPOSITORY_GONE,	/* the same, and the start times kept for its snapshots */
 	STALE_EVERYTHING,	/* new indices, recoveries anywhere: nothing cached can be trusted */
 };
 
@@ -91,7 +92,7 @@ static const struct endpoint endpoints[] = {
 	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
 	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
 	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY },
-	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY },
+	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY_GONE },
 	/* It writes test blobs into the store, but nothing esfs shows. */
 	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
 	/* Cancelling a restore (the index as repo: one path segment). */
@@ -435,7 +436,10 @@ static void forget(struct client *cl, char *prefix)
 	free(prefix);
 }
 
-/* A repository unregistered (or registered anew, maybe elsewhere): its start times start over. */
+/*
+ * A repository unregistered: the start times kept for it go. (Registered
+ * anew elsewhere they could stay: a start time is kept for a UUID.)
+ */
 static void unkeep_listing(struct client *cl, const char *repo)
 {
 	char *target = endpoint_target(SNAPSHOT_LIST, repo, NULL);
@@ -453,9 +457,11 @@ static void forget_stale(struct client *cl, enum stale stale, const char *repo, 
 		forget(cl, api_target(endpoints[SNAPSHOT_INFO].head, repo, snap, NULL));
 		break;
 	case STALE_REPOSITORY:
+	case STALE_REPOSITORY_GONE:
 		client_invalidate(cl, endpoints[REPOSITORIES].head);
 		forget(cl, api_target(endpoints[SNAPSHOT_LIST].head, repo, NULL, NULL));
-		unkeep_listing(cl, repo);
+		if (stale == STALE_REPOSITORY_GONE)
+			unkeep_listing(cl, repo);
 		break;
 	case STALE_EVERYTHING:
 		client_invalidate(cl, "");

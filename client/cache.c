@@ -71,15 +71,24 @@ static size_t tree_weight(const cJSON *item)
 	return w;
 }
 
-struct cached *cached_new(char *body, size_t len)
+/* One reference, held by the caller; NULL on ENOMEM. */
+static struct cached *cached_alloc(void)
 {
 	struct cached *v = calloc(1, sizeof(*v));
+
+	if (v)
+		atomic_init(&v->refs, 1);
+	return v;
+}
+
+struct cached *cached_new(char *body, size_t len)
+{
+	struct cached *v = cached_alloc();
 
 	if (!v) {
 		free(body);
 		return NULL;
 	}
-	atomic_init(&v->refs, 1);
 	v->body = body;
 	v->len = len;
 	v->json = cJSON_ParseWithLength(body, len);
@@ -89,13 +98,12 @@ struct cached *cached_new(char *body, size_t len)
 
 struct cached *cached_new_view(void *view, void (*view_free)(void *view), size_t weight)
 {
-	struct cached *v = calloc(1, sizeof(*v));
+	struct cached *v = cached_alloc();
 
 	if (!v) {
 		view_free(view);
 		return NULL;
 	}
-	atomic_init(&v->refs, 1);
 	v->view = view;
 	v->view_free = view_free;
 	v->weight = sizeof(*v) + MALLOC_OVERHEAD + weight;

@@ -263,7 +263,51 @@ static void weight_counts_the_parsed_tree(void)
 	buf_free(&text);
 }
 
+static atomic_int views_freed;
+
+static void view_free(void *view)
+{
+	atomic_fetch_add(&views_freed, 1);
+	free(view);
+}
+
+/* A fetch of its own for one key: its answer is a view, weighed as said, freed with the answer. */
+static int view_fetch(void *ctx, const char *key, struct cached **out, struct esfs_error *err)
+{
+	(void)key;
+	(void)err;
+	*out = cached_new_view(strdup(ctx), view_free, 1000);
+	return 0;
+}
+
+static void views_are_kept_weighed_and_freed(void)
+{
+	struct cache *c = cache_new(60, slow_fetch, NULL);
+	struct esfs_error err;
+	struct cached *v;
+
+	atomic_store(&views_freed, 0);
+	CHECK_INT(cache_get_with(c, "/list", view_fetch, "compact", &v, &err), 0);
+	CHECK_STR(v->view, "compact");
+	CHECK(v->json == NULL && v->body == NULL);
+	CHECK(cache_bytes(c) >= 1000);
+	cached_release(v);
+	/* Fresh: the same view, whatever fetch the next caller names. */
+	CHECK_INT(cache_get_with(c, "/list", view_fetch, "other", &v, &err), 0);
+	CHECK_STR(v->view, "compact");
+	cached_release(v);
+	CHECK_INT(atomic_load(&views_freed), 0);
+	cache_invalidate(c, "/list");
+	CHECK_INT(cache_get_with(c, "/list", view_fetch, "newer", &v, &err), 0);
+	CHECK_STR(v->view, "newer");
+	CHECK_INT(atomic_load(&views_freed), 1);
+	cached_release(v);
+	cache_free(c);
+	CHECK_INT(atomic_load(&views_freed), 2);
+}
+
 static const struct unit_case cases[] = {
+	{ "views_are_kept_weighed_and_freed", views_are_kept_weighed_and_freed },
 	{ "weight_counts_the_parsed_tree", weight_counts_the_parsed_tree },
 	{ "memory_stays_under_the_budget", memory_stays_under_the_budget },
 	{ "expired_answers_go_within_a_ttl", expired_answers_go_within_a_ttl },
