@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""A big repository through esfs, next to the REST calls it replaces, in one run.
+
+    /usr/bin/python3 bench/scale.py [--engine opensearch] [--snapshots 10000] [--runs 5]
+                                    [--port P] [--binary build/esfs] [--check]
+
+Fills an fs repository with N snapshots of one small index (8 at a time; kept
+between runs, so a second run starts at once), mounts esfs, and measures, as
+medians over the runs:
+
+- `ls -l <repo>` right after the mount, after the cache expired, and cached;
+- `cat <repo>/*/indices` (every snapshot's index list) after the cache expired;
+- `curl` of `_cat/snapshots/<repo>`, `_snapshot/<repo>/_all` and
+  `_snapshot/<repo>/_all?verbose=false`, a fresh curl process per call as in
+  the guides;
+- the snapshot blobs (snap-*.dat) the engine opened for each, with inotify on
+  the repository (tests/blobwatch.py): on S3 each is a billed GET;
+- cached `stat` and cached open+read+close of one file per second, one thread;
+- esfs's peak RSS.
+
+Every esfs time is also given as a ratio to the verbose=false curl of the
+same run. --check exits 1 when a bound of issue 9 is not met (those that
+apply at this N).
+"""
+import argparse
+import glob
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from blobwatch import BlobWatch  # noqa: E402
+from esfs_harness import ENGINE_PORTS, Engine, Mount  # noqa: E402
+
+TTL = 2.0
+
+
+def take(engine, repo, name, index):
+    """One snapshot; a busy engine (429: its circuit breaker) is given a moment and asked again."""
+    body = {"indices": index, "include_global_state": False}
+    for _ in range(30):
+        status, answer = engine.api("PUT", f"/_snapshot/{repo}/{name}?wait_for_completion=true", body)
+        if status != 429:
+            assert 200 <= status < 300 or status == 400 and "already" in str(answer), answer
+            return
+        time.sleep(2)
+    raise RuntimeError(f"{name}: the engine stayed busy")
+
+
+def fill(engine, repo, n):
+    index = engine.make_index("scale-tiny", docs=1)
+    have = {s["snapshot"] for s in engine.ok("GET", f"/_snapshot/{repo}/_all?verbose=false")["snapshots"]}
+    missing = [f"s-{i:06d}" for i in range(n) if f"s-{i:06d}" not in have]
+    started = time.time()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda name: take(engine, repo, name, index), missing))
+    if missing:
+        print(f"took {len(missing)} snapshots in {time.time() - started:.0f} s", flush=True)
+
+
+def timed(action):
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+class Row:
+    def __init__(self, label):
+        self.label, self.times, self.requests, self.blobs = label, [], [], []
+
+    def median_ms(self):
+        return statistics.median(self.times) * 1000
+
+
+def sample(row, action, watch, m=None, before_each=None):
+    if before_each:
+        before_each()
+    watch.snapshot_blobs()
+    requests = m.stats()["requests"] if m else 0
+    row.times.append(timed(action))
+    time.sleep(0.2)         # inotify events of the last reads
+    row.blobs.append(watch.snapshot_blobs())
+    row.requests.append(m.stats()["requests"] - requests if m else 1)
+
+
+def run(cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def per_second(action, seconds=2.0):
+    n, deadline = 0, time.perf_counter() + seconds
+    start = time.perf_counter()
+    while time.perf_counter() < deadline:
+        for _ in range(100):
+            action()
+        n += 100
+    return n / (time.perf_counter() - start)
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        f.read()
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", default="opensearch", choices=sorted(ENGINE_PORTS))
+    ap.add_argument("--port", type=int, help="an engine already started with scripts/engine.sh")
+    ap.add_argument("--snapshots", type=int, default=10000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "esfs"))
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+
+    engine = Engine(args.engine, args.port or ENGINE_PORTS[args.engine]).start()
+    repo = engine.make_repo(f"scale-{args.snapshots}")
+    fill(engine, repo, args.snapshots)
+    location = engine.ok("GET", f"/_snapshot/{repo}")[repo]["settings"]["location"]
+    url = f"{engine.url}/_snapshot/{repo}"
+    curls = [("curl _cat/snapshots/<repo>", ["curl", "-sf", "-o", "/dev/null",
+                                            f"{engine.url}/_cat/snapshots/{repo}?format=json"]),
+             ("curl _snapshot/<repo>/_all", ["curl", "-sf", "-o", "/dev/null", f"{url}/_all"]),
+             ("curl _snapshot/<repo>/_all?verbose=false",
+              ["curl", "-sf", "-o", "/dev/null", f"{url}/_all?verbose=false"])]
+    rows = {}
+    with BlobWatch(location) as watch:
+        for label, cmd in curls:
+            rows[label] = Row(label)
+            for _ in range(args.runs):
+                sample(rows[label], lambda: run(cmd), watch)
+        first, expired, cached, indices = (Row("ls -l <repo>, first after mount"),
+                                           Row("ls -l <repo>, cache expired"),
+                                           Row("ls -l <repo>, cached"),
+                                           Row("cat <repo>/*/indices, cache expired"))
+        peak = 0.0
+        for _ in range(args.runs):
+            with Mount(engine.url, (), binary=args.binary) as m:
+                path = m.p(repo)
+                ls = ["ls", "-l", path]
+                sample(first, lambda: run(ls), watch, m)
+                sample(expired, lambda: run(ls), watch, m, lambda: time.sleep(TTL + 0.2))
+                sample(cached, lambda: run(ls), watch, m)
+                cat = ["sh", "-c", f"cat {path}/*/indices"]
+                sample(indices, lambda: run(cat), watch, m, lambda: time.sleep(TTL + 0.2))
+                peak = max(peak, peak_rss_mb(m.proc.pid))
+        rows.update({r.label: r for r in (first, expired, cached, indices)})
+
+    with Mount(engine.url, ("cache_ttl=3600",), binary=args.binary) as m:
+        one = m.p(repo, "s-000000", "state")
+        read_file(one)
+        stats = per_second(lambda: os.stat(one))
+        cats = per_second(lambda: read_file(one))
+        peak = max(peak, peak_rss_mb(m.proc.pid))
+
+    base = rows["curl _snapshot/<repo>/_all?verbose=false"].median_ms()
+    nodes = engine.ok("GET", "/_nodes/_local?filter_path=nodes.*.version")["nodes"]
+    version = next(iter(nodes.values()))["version"]
+    print(f"\n{args.engine} {version}, {args.snapshots} snapshots, fs repository, "
+          f"medians of {args.runs}\n")
+    print(f"| | ms | x verbose=false curl | requests | snap-*.dat opened |\n|---|---|---|---|---|")
+    for r in rows.values():
+        print(f"| {r.label} | {r.median_ms():.1f} | {r.median_ms() / base:.2f} | "
+              f"{statistics.median(r.requests):.0f} | {statistics.median(r.blobs):.0f} |")
+    print(f"\ncached stat: {stats:,.0f}/s, cached open+read+close: {cats:,.0f}/s (one thread)")
+    print(f"esfs peak RSS: {peak:.1f} MiB")
+
+    if not args.check:
+        return 0
+    failed = []
+
+    def bound(ok, what):
+        if not ok:
+            failed.append(what)
+    bound(statistics.median(expired.blobs) == 0, "ls -l after expiry opens no snapshot blob")
+    bound(statistics.median(first.blobs) <= args.snapshots, "first ls -l opens each blob at most once")
+    bound(expired.median_ms() <= 2 * base, "ls -l after expiry within 2x verbose=false")
+    bound(cached.median_ms() <= base, "cached ls -l within 1x verbose=false")
+    bound(statistics.median(indices.requests) <= 3, "cat */indices in at most 3 requests")
+    bound(indices.median_ms() <= 3 * base, "cat */indices within 3x verbose=false")
+    bound(stats >= 50000, "cached stat >= 50,000/s")
+    bound(cats >= 20000, "cached cat >= 20,000/s")
+    limit = 64 if args.snapshots <= 10000 else 256
+    bound(peak <= limit, f"peak RSS <= {limit} MiB")
+    for what in failed:
+        print("NOT MET:", what)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
