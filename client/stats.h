@@ -22,7 +22,11 @@
 	X(cache_hits) \
 	X(cache_misses) \
 	X(cache_invalidations) \
-	X(errors)              /* failed operations, as listed in /_esfs/errors */
+	X(errors)              /* failed operations, as listed in /_esfs/errors */ \
+	X(fuse_getattr)        /* the kernel's calls that reached esfs: the rest it answered */ \
+	X(fuse_open)           /* ... from its own caches (entry_timeout, attr_timeout, pages) */ \
+	X(fuse_read) \
+	X(page_cache_kept)     /* opens whose pages the kernel kept from the last one */
 
 struct stats {
 #define STATS_FIELD(name) atomic_ulong name;

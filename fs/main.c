@@ -82,6 +82,8 @@ static void usage(const char *prog)
 	       "    -o write_timeout=S     seconds a request that changes something may take (default 60)\n"
 	       "    -o nodelete            refuse every delete (snapshot, repository, restore cancel)\n"
 	       "    -o cache_ttl=S         seconds an answer is reused (default 2; 0 disables)\n"
+	       "    -o attr_timeout=S      seconds the kernel keeps sizes and times (default cache_ttl)\n"
+	       "    -o entry_timeout=S     seconds the kernel keeps names (default cache_ttl)\n"
 	       "    -o ro                  refuse every change\n"
 	       "    -o aws_sigv4           sign requests for Amazon OpenSearch Service with the\n"
 	       "                           AWS credential chain (environment, ~/.aws, container,\n"
@@ -302,20 +304,26 @@ static int show_help(struct fuse_args *args)
  * max_idle_threads is set because libfuse 3.14 otherwise warns about its own
  * default ("Ignoring invalid max threads value"). default_permissions makes
  * the kernel apply the modes esfs shows, so that with allow_other only the
- * mounting user can start a restore or a delete.
+ * mounting user can start a restore or a delete. The kernel keeps names and
+ * attributes as long as esfs keeps answers: -o entry_timeout= and
+ * -o attr_timeout= (libfuse's own) set them apart.
  */
-static int add_default_options(struct fuse_args *args, const char *url)
+static int add_default_options(struct fuse_args *args, const char *url, double cache_ttl)
 {
 	static const char *const fixed[] = {
 		"-odefault_permissions",
 		"-osubtype=esfs",
 		"-omax_threads=" ESFS_STRINGIFY(ESFS_MAX_THREADS) ",max_idle_threads=16",
 	};
-	char *fsname;
+	char *fsname, *timeouts;
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]) && !rc; i++)
 		rc = fuse_opt_insert_arg(args, (int)i + 1, fixed[i]);
+	if (rc || asprintf(&timeouts, "-oentry_timeout=%g,attr_timeout=%g", cache_ttl, cache_ttl) < 0)
+		return -1;
+	rc = fuse_opt_insert_arg(args, 1, timeouts);
+	free(timeouts);
 	if (rc || asprintf(&fsname, "-ofsname=%s", url) < 0)
 		return -1;
 	rc = fuse_opt_insert_arg(args, 1, fsname);
@@ -340,7 +348,7 @@ int main(int argc, char **argv)
 		rc = show_help(&args);
 	} else if (o.positional != 2) {
 		usage(argv[0]);
-	} else if (build_mount(&o, &cred, &m) == 0 && add_default_options(&args, m.http.urls[0]) == 0) {
+	} else if (build_mount(&o, &cred, &m) == 0 && add_default_options(&args, m.http.urls[0], m.cache_ttl) == 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		log_init(1, o.debug);
 		probe_cluster(&m);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #define SNAP_FILE (NF_VIEW | NF_SNAPSHOT_TIME)
+/* What the engine said of a snapshot that has ended: the kernel may keep it in its page cache. */
+#define SNAP_DETAIL (SNAP_FILE | NF_FIXED_WHEN_DONE)
 
 /* Where a row starts: its name (NULL: the cluster names it) and its directory. */
 #define IN(name_, parent_) .name = (name_), .parent = (parent_)
@@ -40,15 +42,15 @@ static const struct node_type types[] = {
 
 	[NODE_SNAP_DIR] = { IN(NULL, NODE_REPO_DIR), .flags = NF_DIR | NF_MUTABLE, .slot = SLOT_SNAP,
 			    .stat = stat_snap_dir, .rmdir = rmdir_snapshot },
-	[NODE_SNAP_STATE] = { IN("state", NODE_SNAP_DIR), .flags = SNAP_FILE, .read = read_snap_state },
-	[NODE_SNAP_INFO] = { IN("info.json", NODE_SNAP_DIR), .flags = SNAP_FILE, .read = read_snap_info },
-	[NODE_SNAP_STATUS] = { IN("status.json", NODE_SNAP_DIR), .flags = SNAP_FILE,
+	[NODE_SNAP_STATE] = { IN("state", NODE_SNAP_DIR), .flags = SNAP_DETAIL, .read = read_snap_state },
+	[NODE_SNAP_INFO] = { IN("info.json", NODE_SNAP_DIR), .flags = SNAP_DETAIL, .read = read_snap_info },
+	[NODE_SNAP_STATUS] = { IN("status.json", NODE_SNAP_DIR), .flags = SNAP_DETAIL,
 			       .read = read_snap_status },
-	[NODE_SNAP_PROGRESS] = { IN("progress", NODE_SNAP_DIR), .flags = SNAP_FILE,
+	[NODE_SNAP_PROGRESS] = { IN("progress", NODE_SNAP_DIR), .flags = SNAP_DETAIL,
 				 .read = read_snap_progress },
-	[NODE_SNAP_INDICES] = { IN("indices", NODE_SNAP_DIR), .flags = SNAP_FILE,
+	[NODE_SNAP_INDICES] = { IN("indices", NODE_SNAP_DIR), .flags = SNAP_DETAIL,
 				.read = read_snap_indices },
-	[NODE_SNAP_FAILURES] = { IN("failures", NODE_SNAP_DIR), .flags = SNAP_FILE,
+	[NODE_SNAP_FAILURES] = { IN("failures", NODE_SNAP_DIR), .flags = SNAP_DETAIL,
 				 .read = read_snap_failures },
 	[NODE_SNAP_RESTORE] = { IN("restore.json", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,
 				.read = read_snap_restore, .take_body = body_restore },

@@ -19,6 +19,7 @@ enum node_flag {
 	NF_VIEW = 1 << 5,		/* unlink does nothing and succeeds, so that rm -r reaches rmdir */
 	NF_SNAPSHOT_TIME = 1 << 6,	/* mtime is the snapshot's start time */
 	NF_WHEN_SIGNING = 1 << 7,	/* there only when esfs signs for AWS */
+	NF_FIXED_WHEN_DONE = 1 << 8,	/* its bytes never change once the snapshot has ended */
 };
 
 /* Where a node named by the cluster keeps its name in struct node. */

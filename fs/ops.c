@@ -10,7 +10,9 @@
 
 #include "client/errlog.h"
 #include "client/log.h"
+#include "client/stats.h"
 #include "fs/lookup.h"
+#include "fs/pagecache.h"
 #include "fs/tree.h"
 
 struct open_file;
@@ -24,6 +26,7 @@ struct esfs_ctx {
 	 */
 	pthread_mutex_t open_lock;
 	struct open_file *open_files;
+	struct pagecache *pagecache;
 };
 
 /*
@@ -100,6 +103,7 @@ static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info
 	int rc;
 
 	(void)fi;
+	STATS_INC(fuse_getattr);
 	rc = parse("stat", path, &n);
 	if (rc)
 		return rc;
@@ -110,41 +114,115 @@ static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info
 	return 0;
 }
 
-struct dir_fill {
-	const struct esfs *fs;
-	void *buf;
-	fuse_fill_dir_t filler;
+/*
+ * A directory's entries as readdir found them at offset 0. The kernel reads
+ * a big directory in chunks, each from the offset the last one ended at;
+ * the chunks come from this copy, so that one listing is one version of it
+ * and a chunk is not a new listing.
+ */
+struct dir_entry {
+	char *name;
+	struct node_attr attr;
 };
 
-static int fill_entry(void *ctx, const char *name, const struct node_attr *attr)
-{
-	struct dir_fill *df = ctx;
-	struct stat st;
+struct dir_listing {
+	size_t count, cap;
+	struct dir_entry *entries;
+};
 
-	fill_stat(df->fs, attr, &st);
-	/* Only the type is promised here: sizes are the business of getattr. */
-	return df->filler(df->buf, name, &st, 0, 0) ? -ENOMEM : 0;
+static void dir_listing_clear(struct dir_listing *dl)
+{
+	for (size_t i = 0; i < dl->count; i++)
+		free(dl->entries[i].name);
+	dl->count = 0;
 }
 
+static int collect_entry(void *ctx, const char *name, const struct node_attr *attr)
+{
+	struct dir_listing *dl = ctx;
+	struct dir_entry *e;
+
+	if (dl->count == dl->cap) {
+		size_t cap = dl->cap ? 2 * dl->cap : 64;
+		struct dir_entry *grown = realloc(dl->entries, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		dl->entries = grown;
+		dl->cap = cap;
+	}
+	e = &dl->entries[dl->count];
+	e->name = strdup(name);
+	if (!e->name)
+		return -ENOMEM;
+	e->attr = *attr;
+	dl->count++;
+	return 0;
+}
+
+static int esfs_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct dir_listing *dl = calloc(1, sizeof(*dl));
+
+	(void)path;
+	if (!dl)
+		return -ENOMEM;
+	fi->fh = (uint64_t)(uintptr_t)dl;
+	return 0;
+}
+
+static int esfs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+	struct dir_listing *dl = (struct dir_listing *)(uintptr_t)fi->fh;
+
+	(void)path;
+	dir_listing_clear(dl);
+	free(dl->entries);
+	free(dl);
+	return 0;
+}
+
+static int list_into(const char *path, struct dir_listing *dl)
+{
+	static const struct node_attr dot = { .is_dir = 1 };
+	struct esfs_error err = { 0 };
+	struct node n;
+	int rc = parse("readdir", path, &n);
+
+	dir_listing_clear(dl);
+	if (rc)
+		return rc;
+	rc = collect_entry(dl, ".", &dot) || collect_entry(dl, "..", &dot) ? -ENOMEM : 0;
+	if (!rc)
+		rc = tree_list(current_fs(), &n, collect_entry, dl, &err);
+	return report("readdir", path, rc, &err);
+}
+
+/*
+ * Entries whose attributes are all known (a snapshot whose start time esfs
+ * has) go to the kernel with them when it takes them (READDIRPLUS), so that
+ * "ls -l" needs no lookup each. For the others only the type is promised:
+ * the rest is getattr's business.
+ */
 static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t offset,
 			struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-	struct esfs *fs = current_fs();
-	struct dir_fill df = { fs, buf, filler };
-	struct esfs_error err = { 0 };
-	struct node n;
-	int rc;
+	struct dir_listing *dl = (struct dir_listing *)(uintptr_t)fi->fh;
+	const struct esfs *fs = current_fs();
+	int rc = 0;
 
-	(void)offset;
-	(void)fi;
-	(void)flags;
-	rc = parse("readdir", path, &n);
-	if (rc)
-		return rc;
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
-	rc = tree_list(fs, &n, fill_entry, &df, &err);
-	return report("readdir", path, rc, &err);
+	if (offset == 0)
+		rc = list_into(path, dl);
+	for (size_t i = (size_t)offset; !rc && i < dl->count; i++) {
+		const struct dir_entry *e = &dl->entries[i];
+		int plus = (flags & FUSE_READDIR_PLUS) && e->attr.complete;
+		struct stat st;
+
+		fill_stat(fs, &e->attr, &st);
+		if (filler(buf, e->name, &st, (off_t)i + 1, plus ? FUSE_FILL_DIR_PLUS : 0))
+			break;	/* the chunk is full: the next starts at i */
+	}
+	return rc;
 }
 
 static void open_file_track(struct esfs_ctx *ctx, struct open_file *of)
@@ -177,6 +255,34 @@ static void open_file_free(struct open_file *of)
 	free(of);
 }
 
+/*
+ * Most bytes change under the kernel's feet (a snapshot finishing): read
+ * straight from the open, no page cache. Those of an ended snapshot do not,
+ * and are kept in the page cache from one open to the next; when they differ
+ * from what the kernel holds for that path (the name taken again), its pages
+ * and attributes are dropped first, so that its size is the new one. A read
+ * that has nothing to report at close needs no FLUSH.
+ */
+static void set_caching(struct esfs *fs, const char *path, const struct open_file *of,
+			struct fuse_file_info *fi)
+{
+	int same;
+
+	fi->direct_io = 1;
+	fi->noflush = !of->writing && !of->close_rc;
+	if (of->writing || !tree_is_final(fs, &of->node))
+		return;
+	same = pagecache_serve(current_ctx()->pagecache, path, of->content.data, of->content.len);
+	if (same < 0)
+		return;
+	if (same)
+		STATS_INC(page_cache_kept);
+	else
+		fuse_invalidate_path(fuse_get_context()->fuse, path);
+	fi->direct_io = 0;
+	fi->keep_cache = same;
+}
+
 static int esfs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct esfs *fs = current_fs();
@@ -185,6 +291,7 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 	struct open_file *of;
 	int rc;
 
+	STATS_INC(fuse_open);
 	of = calloc(1, sizeof(*of));
 	if (!of)
 		return -ENOMEM;
@@ -209,8 +316,7 @@ static int esfs_open(const char *path, struct fuse_file_info *fi)
 	report("open", path, of->close_rc, &err);
 	open_file_track(current_ctx(), of);
 	fi->fh = (uint64_t)(uintptr_t)of;
-	/* Contents change under the kernel's feet (a snapshot finishing): no page cache. */
-	fi->direct_io = 1;
+	set_caching(fs, path, of, fi);
 	return 0;
 }
 
@@ -221,6 +327,7 @@ static int esfs_read(const char *path, char *buf, size_t size, off_t offset,
 	size_t n;
 
 	(void)path;
+	STATS_INC(fuse_read);
 	if (offset < 0)
 		return -EINVAL;
 	if ((size_t)offset >= of->content.len)
@@ -416,8 +523,9 @@ int esfs_mount_prepare(struct esfs_mount *mount)
 	mount->http.interrupted = was_interrupted;
 	ctx->tree.state = state_new();
 	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);
+	ctx->pagecache = pagecache_new();
 	mount->ctx = ctx;
-	if (!ctx->tree.client || !ctx->tree.state) {
+	if (!ctx->tree.client || !ctx->tree.state || !ctx->pagecache) {
 		esfs_mount_release(mount);
 		return -ENOMEM;
 	}
@@ -439,6 +547,7 @@ void esfs_mount_release(struct esfs_mount *mount)
 	pthread_mutex_destroy(&ctx->open_lock);
 	client_free(ctx->tree.client);
 	state_free(ctx->tree.state);
+	pagecache_free(ctx->pagecache);
 	free(ctx);
 	mount->ctx = NULL;
 }
@@ -447,13 +556,18 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct esfs_mount *mount = fuse_get_context()->private_data;
 
-	(void)conn;
 	/*
-	 * The kernel asks us every time; our own cache answers. Kernel-side
-	 * caching would show a finished snapshot as running, or hide a new one.
+	 * Attributes with every chunk of a listing, not only the first: "ls -l"
+	 * reads all the names before it stats one, so the kernel's adaptive
+	 * choice would leave the rest to a lookup each.
 	 */
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/*
+	 * The kernel keeps names and attributes for entry_timeout and
+	 * attr_timeout (main.c: cache_ttl unless given), as long as esfs keeps
+	 * the answers they come from; a name that is not there is asked again
+	 * every time, so that a new snapshot shows at once. Pages: set_caching.
+	 */
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
 	return mount->ctx;
@@ -461,7 +575,9 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 
 const struct fuse_operations esfs_ops = {
 	.getattr = esfs_getattr,
+	.opendir = esfs_opendir,
 	.readdir = esfs_readdir,
+	.releasedir = esfs_releasedir,
 	.open = esfs_open,
 	.read = esfs_read,
 	.write = esfs_write,

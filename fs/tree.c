@@ -265,6 +265,22 @@ void tree_restore_key(const struct node *n, char *key, size_t size)
 	snprintf(key, size, "restore/%s/%s", n->repo, n->snap);
 }
 
+int tree_is_final(struct esfs *fs, const struct node *n)
+{
+	struct esfs_error err;
+	struct cached *list;
+	struct snap_row *row;
+	int final;
+
+	if (!(node_type(n->kind)->flags & NF_FIXED_WHEN_DONE) ||
+	    lookup_snapshot(fs, n, &list, &row, &err))
+		return 0;
+	final = !strcmp(row->state, "SUCCESS") || !strcmp(row->state, "PARTIAL") ||
+		!strcmp(row->state, "FAILED") || !strcmp(row->state, "INCOMPATIBLE");
+	cached_release(list);
+	return final;
+}
+
 int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
 {
 	const struct node_type *t = node_type(n->kind);
@@ -322,8 +338,11 @@ static int list_one_fixed(void *ctx, enum node_kind kind)
 {
 	struct fixed_fill *ff = ctx;
 	const struct node_type *t = node_type(kind);
-	struct node_attr attr = { .is_dir = (t->flags & NF_DIR) != 0 };
+	struct node_attr attr = { .is_dir = (t->flags & NF_DIR) != 0, .mtime = ff->fs->mounted_at };
 
+	/* A fixed directory is as stat shows it; a file's size is known once it is read. */
+	attr.complete = attr.is_dir && !t->stat;
+	attr.writable = attr.is_dir && (t->flags & NF_MUTABLE);
 	if ((t->flags & NF_UNLISTED) || ((t->flags & NF_WHEN_SIGNING) && !ff->fs->signer))
 		return 0;
 	return ff->fn(ff->ctx, t->name, &attr);
@@ -364,7 +383,8 @@ struct pending_fill {
 static int list_one_pending(void *ctx, const char *name)
 {
 	struct pending_fill *pf = ctx;
-	struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = pf->fs->mounted_at };
+	struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = pf->fs->mounted_at,
+				  .complete = 1 };
 
 	/* Registered by someone else meanwhile: listed once, as the registered one. */
 	if (cJSON_GetObjectItemCaseSensitive(pf->registered, name))
@@ -384,7 +404,8 @@ int list_root(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx
 	if (rc || (rc = api_repositories(fs->client, &answer, err)))
 		return rc;
 	cJSON_ArrayForEach(repo, answer->json) {
-		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = fs->mounted_at };
+		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = fs->mounted_at,
+					  .complete = 1 };
 
 		if (repo->string && (rc = fn(ctx, repo->string, &attr)))
 			break;
@@ -406,11 +427,15 @@ static int list_snapshots(struct esfs *fs, const struct node *n, tree_entry_fn f
 	if (rc)
 		return rc;
 	l = api_snaplist(answer);
-	/* The start time only where known: a listing never asks for it (stat does). */
+	/*
+	 * The start time only where known: a listing never asks for it (stat
+	 * does), so that a plain ls costs one request.
+	 */
 	for (size_t i = 0; i < snaplist_count(l) && !rc; i++) {
 		struct snap_row *row = snaplist_row(l, i);
-		struct node_attr attr = { .is_dir = 1, .writable = 1,
-					  .mtime = snapshot_mtime(fs, atomic_load(&row->start_ms)) };
+		long long start_ms = atomic_load(&row->start_ms);
+		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = snapshot_mtime(fs, start_ms),
+					  .complete = start_ms >= 0 };
 
 		rc = fn(ctx, row->name, &attr);
 	}

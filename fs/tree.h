@@ -43,6 +43,7 @@ struct node_attr {
 	int writable;
 	size_t size;
 	time_t mtime;
+	int complete;	/* in a listing: every field is known, as stat would give it */
 };
 
 typedef int (*tree_entry_fn)(void *ctx, const char *name, const struct node_attr *attr);
@@ -53,6 +54,11 @@ typedef int (*tree_entry_fn)(void *ctx, const char *name, const struct node_attr
  * snapshot in the listing) leaves err->type empty.
  */
 int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, struct esfs_error *err);
+/*
+ * Whether n's bytes can no longer change: a detail file of a snapshot that
+ * has ended (while it runs, state, progress and status.json move on).
+ */
+int tree_is_final(struct esfs *fs, const struct node *n);
 int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err);
 int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
 	      struct esfs_error *err);

@@ -1,0 +1,70 @@
+/* fs/pagecache.c: the kernel keeps a file's pages only while its bytes stay the same. */
+#include <errno.h>
+
+#include "fs/pagecache.h"
+#include "unit.h"
+
+static int serve(struct pagecache *pc, const char *path, const char *text)
+{
+	return pagecache_serve(pc, path, text, strlen(text));
+}
+
+static void kept_only_while_the_bytes_are_the_same(void)
+{
+	struct pagecache *pc = pagecache_new();
+
+	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"aaaa\"}"), 0);	/* new: drop */
+	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"aaaa\"}"), 1);	/* same: keep */
+	/* Taken again: same length, other bytes. */
+	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"bbbb\"}"), 0);
+	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"bbbb\"}"), 1);
+	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"bbbb\"} "), 0);
+	CHECK_INT(serve(pc, "/r/s/info.json", ""), 0);
+	CHECK_INT(serve(pc, "/r/s/info.json", ""), 1);
+	pagecache_free(pc);
+}
+
+static void each_path_on_its_own(void)
+{
+	struct pagecache *pc = pagecache_new();
+
+	CHECK_INT(serve(pc, "/r/a/indices", "x\n"), 0);
+	CHECK_INT(serve(pc, "/r/b/indices", "x\n"), 0);
+	CHECK_INT(serve(pc, "/r/a/indices", "x\n"), 1);
+	CHECK_INT(serve(pc, "/r/b/indices", "y\n"), 0);
+	CHECK_INT(serve(pc, "/r/a/indices", "x\n"), 1);
+	pagecache_free(pc);
+}
+
+/* Past its bound it forgets every path: each is dropped once more, never kept wrongly. */
+static void many_paths_never_kept_wrongly(void)
+{
+	struct pagecache *pc = pagecache_new();
+	char path[64];
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 250000; i++) {
+			int got;
+
+			snprintf(path, sizeof(path), "/r/s-%d/state", i);
+			got = serve(pc, path, round ? "FAILED\n" : "SUCCESS\n");
+			if (got != 0) {
+				CHECK_INT(got, 0);
+				break;
+			}
+		}
+	}
+	pagecache_free(pc);
+}
+
+static const struct unit_case cases[] = {
+	{ "kept_only_while_the_bytes_are_the_same", kept_only_while_the_bytes_are_the_same },
+	{ "each_path_on_its_own", each_path_on_its_own },
+	{ "many_paths_never_kept_wrongly", many_paths_never_kept_wrongly },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	return unit_main(argc, argv, cases);
+}
