@@ -91,7 +91,13 @@ static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struc
 	st->st_size = (off_t)attr->size;
 	st->st_blksize = 4096;
 	st->st_blocks = (blkcnt_t)((attr->size + 511) / 512);
-	st->st_mtime = st->st_ctime = st->st_atime = attr->mtime;
+	st->st_mtime = st->st_atime = attr->mtime;
+	/*
+	 * What ctime tells (mode, owner) never changes while mounted; a file's
+	 * mtime is when it was asked for. Kept apart, so that tar does not take
+	 * a newer stat of a file it read for "file changed as we read it".
+	 */
+	st->st_ctime = fs->mounted_at;
 }
 
 static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)

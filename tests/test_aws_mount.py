@@ -442,6 +442,11 @@ def test_every_write_works_through_the_gateway(engine, credentials_source, aws_m
     slow = "cancel-" + big
     assert wait_until(lambda: slow in os.listdir(m.p("_recovery")))
     assert not m.read("_recovery", slow).startswith("DONE")
+    # The index shows in _cat/recovery a moment before its shards do in <index>/_recovery,
+    # which esfs asks before it deletes anything: wait for a shard coming from the snapshot.
+    assert wait_until(lambda: any(
+        s["type"] == "SNAPSHOT" and s["stage"] != "DONE"
+        for s in engine.ok("GET", f"/{slow}/_recovery").get(slow, {}).get("shards", [])))
     os.unlink(m.p("_recovery", slow))
     assert engine.api("GET", f"/{slow}")[0] == 404
 
