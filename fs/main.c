@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/aws_sign.h"
+#include "client/aws/sign.h"
 #include "client/api.h"
 #include "client/client.h"
 #include "client/credentials.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "client/api.h"
-#include "client/aws_sign.h"
+#include "client/aws/sign.h"
 #include "client/errlog.h"
 #include "client/stats.h"
 #include "fs/lookup.h"

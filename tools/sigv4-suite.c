@@ -1,7 +1,7 @@
 /*
  * sigv4-suite DIR: runs the AWS SigV4 signing test suite (one folder per
  * case, as in awslabs/aws-c-auth tests/aws-signing-test-suite/v4) against
- * client/sigv4.c. Each case is signed from its request.txt and context.json
+ * client/aws/sigv4.c. Each case is signed from its request.txt and context.json
  * alone and checked against the header-*.txt files it has. Prints one
  * "PASS case" or "FAIL case: reason" line per case; exits 1 if any failed.
  */
@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "client/buf.h"
-#include "client/sigv4.h"
+#include "client/aws/sigv4.h"
 
 #define MSG_MAX 256
 #define SHOWN_MAX 48

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "client/aws_credentials.h"
-#include "client/aws_metadata.h"
+#include "client/aws/credentials.h"
+#include "client/aws/metadata.h"
 #include "unit.h"
 
 #define HOUR 3600

@@ -1,5 +1,5 @@
 /*
- * client/aws_sign.c: how URLs are taken apart for signing, and the headers
+ * client/aws/sign.c: how URLs are taken apart for signing, and the headers
  * the http_signer hook adds. That AWS accepts the result is checked by
  * tests/aws/gateway.py (botocore) in tests/test_aws_standins.py and the
  * mount tests.
@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "client/aws_sign.h"
+#include "client/aws/sign.h"
 #include "unit.h"
 
 static void check_split(const char *url, const char *host, const char *path, const char *query)

@@ -1,7 +1,7 @@
-/* Unit tests of client/sigv4.c; the AWS suite itself runs under tools/sigv4-suite. */
+/* Unit tests of client/aws/sigv4.c; the AWS suite itself runs under tools/sigv4-suite. */
 #include <errno.h>
 
-#include "client/sigv4.h"
+#include "client/aws/sigv4.h"
 #include "unit.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -1,4 +1,4 @@
-#include "client/aws_sign.h"
+#include "client/aws/sign.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -8,10 +8,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "client/aws_credentials.h"
+#include "client/aws/credentials.h"
 #include "client/errmap.h"
 #include "client/log.h"
-#include "client/sigv4.h"
+#include "client/aws/sigv4.h"
 #include "client/sys.h"
 
 struct aws_signer {

@@ -1,7 +1,7 @@
 /*
  * SigV4 signing of every request to Amazon OpenSearch Service, as a
  * struct http_signer: the credentials come from the AWS chain
- * (client/aws_credentials.h) and are refreshed there while mounted.
+ * (client/aws/credentials.h) and are refreshed there while mounted.
  */
 #ifndef ESFS_AWS_SIGN_H
 #define ESFS_AWS_SIGN_H

@@ -1,4 +1,4 @@
-#include "client/aws_credentials.h"
+#include "client/aws/credentials.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "client/aws_metadata.h"
+#include "client/aws/metadata.h"
 #include "client/sys.h"
 
 #define FIVE_MINUTES 300

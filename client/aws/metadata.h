@@ -1,6 +1,6 @@
 /*
  * Credentials served over HTTP: the container endpoint (ECS task roles, EKS
- * Pod Identity) and EC2 instance metadata, IMDSv2. Only client/aws_credentials.c
+ * Pod Identity) and EC2 instance metadata, IMDSv2. Only client/aws/credentials.c
  * uses this.
  *
  * These endpoints are link-local addresses (169.254.170.2, 169.254.169.254)
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "client/aws_credentials.h"
+#include "client/aws/credentials.h"
 
 #define AWS_CONTAINER_DEFAULT_ENDPOINT "http://169.254.170.2"
 #define AWS_IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"

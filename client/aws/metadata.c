@@ -1,4 +1,4 @@
-#include "client/aws_metadata.h"
+#include "client/aws/metadata.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>

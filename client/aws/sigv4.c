@@ -7,7 +7,7 @@
  * rebuilds on its side from what it receives, so every rule here (encoding,
  * ordering, whitespace) must match AWS byte for byte.
  */
-#include "client/sigv4.h"
+#include "client/aws/sigv4.h"
 
 #include <errno.h>
 #include <stdlib.h>
