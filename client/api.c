@@ -283,6 +283,14 @@ int api_snapshot_list(struct client *cl, const char *repo, struct cached **out, 
 	return rc;
 }
 
+void api_snapshot_list_forget(struct client *cl, const char *repo)
+{
+	char *target = endpoint_target(SNAPSHOT_LIST, repo, NULL);
+
+	client_invalidate(cl, target ? target : "");
+	free(target);
+}
+
 struct snaplist *api_snaplist(const struct cached *listing)
 {
 	return listing->view;

@@ -29,6 +29,8 @@ int api_repositories(struct client *cl, struct cached **out, struct esfs_error *
  */
 int api_snapshot_list(struct client *cl, const char *repo, struct cached **out, struct esfs_error *err);
 struct snaplist *api_snaplist(const struct cached *listing);
+/* Drops the cached listing, so that the next api_snapshot_list asks the engine (the start times stay). */
+void api_snapshot_list_forget(struct client *cl, const char *repo);
 /*
  * The start time of a row of that listing, in milliseconds, or a SNAP_START_*
  * when the engine does not say. Asked once per snapshot, in one request with

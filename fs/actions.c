@@ -202,6 +202,8 @@ static int poll_snapshot_state(struct esfs *fs, const struct node *n, struct buf
 				return -EINTR;
 			usleep(100 * 1000);
 		}
+		/* Asked anew each second: with a long cache_ttl the cached state would lag the end. */
+		api_snapshot_list_forget(fs->client, n->repo);
 	}
 	return rc;
 }

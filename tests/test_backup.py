@@ -113,6 +113,23 @@ def test_wait_blocks_and_ctrl_c_interrupts_it(engine, slow_repo, big_index, moun
     os.rmdir(m.p(slow_repo, "long"))
 
 
+def test_wait_sees_the_end_within_seconds_whatever_the_cache_ttl(engine, slow_repo, big_index, mount):
+    """wait asks the engine anew each second: with cache_ttl=60 the cached listing would say
+    IN_PROGRESS for a minute after the snapshot ended (here: deleted behind esfs's back)."""
+    m = mount("cache_ttl=60")
+    snapshot_only(m, slow_repo, big_index)
+    os.mkdir(m.p(slow_repo, "long"))
+    proc = subprocess.Popen(["cat", m.p(slow_repo, "long", "wait")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    assert proc.poll() is None, "wait blocks while the snapshot runs"
+    engine.ok("DELETE", f"/_snapshot/{slow_repo}/long")
+    start = time.monotonic()
+    proc.wait(timeout=30)
+    assert time.monotonic() - start < 5
+    assert proc.returncode != 0 and b"No such file" in proc.stderr.read()
+
+
 @pytest.mark.parametrize("readers", [10, 50])
 def test_many_readers_of_wait_leave_the_mount_answering(engine, slow_repo, big_index, mount, readers):
     """Each blocked reader of wait holds a FUSE worker. A bounded number may block (the rest get
