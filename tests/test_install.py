@@ -89,6 +89,7 @@ def installed_files(prefix):
         "binary": os.path.join(prefix, "bin", "esfs"),
         "page": os.path.join(prefix, "share", "man", "man1", "esfs.1"),
         "helper": os.path.join(prefix, "sbin", "mount.fuse.esfs"),
+        "helper's page": os.path.join(prefix, "share", "man", "man8", "mount.fuse.esfs.8"),
         "service": os.path.join(prefix, "lib", "systemd", "system", "esfs@.service"),
         "mount unit": os.path.join(prefix, "share", "doc", "esfs", "examples", "mnt-es.mount"),
         "automount unit": os.path.join(prefix, "share", "doc", "esfs", "examples", "mnt-es.automount"),
@@ -324,6 +325,7 @@ PACKAGE_FILES = [
     "/usr/bin/esfs",
     "/usr/sbin/mount.fuse.esfs",
     "/usr/share/man/man1/esfs.1.gz",
+    "/usr/share/man/man8/mount.fuse.esfs.8.gz",
     "/usr/lib/systemd/system/esfs@.service",
     "/usr/share/doc/esfs/examples/mnt-es.mount",
     "/usr/share/doc/esfs/examples/mnt-es.automount",
@@ -356,6 +358,7 @@ def test_the_package_installs_mounts_through_fstab_and_is_removed(engine, deb, t
             assert path in listed, f"dpkg -L esfs does not list {path}"
             assert os.path.isfile(path), path
         assert ok("man", "-w", "esfs").stdout.strip() == "/usr/share/man/man1/esfs.1.gz"
+        assert "mount the snapshot repositories" in ok("man", "mount.fuse.esfs").stdout
         units = tmp_path / "units"
         units.mkdir()
         shutil.copy("/usr/lib/systemd/system/esfs@.service", units / "esfs@mnt-es.service")
