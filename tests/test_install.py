@@ -236,11 +236,36 @@ def private_view(tmp_path):
     holder.wait()
 
 
+def mounts_and_unmounts(inside, mount_cmd, mnt, engine, repo, binary):
+    """Runs a mount command in the namespace; checks that the installed esfs answers with the
+    options it was given (nodelete), then that umount ends it."""
+    try:
+        proc = inside(*mount_cmd, env=SYSTEMD_ENV)
+        assert proc.returncode == 0, proc.stderr
+        assert pids_of(binary), f"{binary} is not running"
+        listing = inside("ls", str(mnt)).stdout.split()
+        assert "_cluster" in listing and "_esfs" in listing and repo in listing, listing
+        assert inside("cat", str(mnt / "_cluster" / "health")).stdout.strip() in ("green", "yellow")
+        fields = inside("grep", f" {mnt} ", "/proc/self/mounts").stdout.split()
+        assert fields[0] == engine.url and fields[2] == "fuse.esfs", fields
+        # nodelete got through to esfs: the repository stays.
+        refused = inside("rmdir", str(mnt / repo))
+        assert refused.returncode != 0 and "Operation not permitted" in refused.stderr
+        assert engine.api("GET", f"/_snapshot/{repo}")[0] == 200
+        assert inside("umount", str(mnt)).returncode == 0
+        assert inside("grep", f" {mnt} ", "/proc/self/mounts").stdout == ""
+        assert wait_until(lambda: not pids_of(binary), 20), "esfs did not exit after umount"
+    finally:
+        inside("umount", "-l", str(mnt))
+        for pid in pids_of(binary):
+            os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.parametrize("helper", ["mount.fuse.esfs", "mount.fuse3"])
-def test_an_fstab_line_mounts_with_mount_and_unmounts_with_umount(engine, installed, private_view, tmp_path, helper):
+def test_an_fstab_line_mounts_with_mount_and_unmounts_with_umount(engine, repo, installed, private_view, tmp_path, helper):
     """mount MOUNTPOINT with an fstab line of type fuse.esfs: through esfs's own helper, and,
     where there is none (an install mount(8) cannot see), through libfuse's mount.fuse3,
-    which starts the esfs on the PATH."""
+    which starts the esfs on the standard PATH."""
     prefix, _ = installed
     files = installed_files(prefix)
     inside, view = private_view
@@ -253,23 +278,20 @@ def test_an_fstab_line_mounts_with_mount_and_unmounts_with_umount(engine, instal
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     cred = credentials_file(tmp_path)
-    table = fstab(tmp_path, engine.url, mnt, f"{MOUNT_OPTIONS},credentials={cred},cache_ttl=1")
-    try:
-        proc = inside("mount", "--fstab", str(table), str(mnt), env=SYSTEMD_ENV)
-        assert proc.returncode == 0, proc.stderr
-        assert pids_of(files["binary"]), "the installed esfs is not running"
-        listing = inside("ls", str(mnt)).stdout.split()
-        assert "_cluster" in listing and "_esfs" in listing
-        assert inside("cat", str(mnt / "_cluster" / "health")).stdout.strip() in ("green", "yellow")
-        fields = inside("grep", f" {mnt} ", "/proc/self/mounts").stdout.split()
-        assert fields[0] == engine.url and fields[2] == "fuse.esfs", fields
-        assert inside("umount", str(mnt)).returncode == 0
-        assert inside("grep", f" {mnt} ", "/proc/self/mounts").stdout == ""
-        assert wait_until(lambda: not pids_of(files["binary"]), 20), "esfs did not exit after umount"
-    finally:
-        inside("umount", "-l", str(mnt))
-        for pid in pids_of(files["binary"]):
-            os.kill(pid, signal.SIGKILL)
+    table = fstab(tmp_path, engine.url, mnt, f"{MOUNT_OPTIONS},credentials={cred},nodelete,cache_ttl=1")
+    mounts_and_unmounts(inside, ["mount", "--fstab", str(table), str(mnt)], mnt, engine, repo, files["binary"])
+
+
+def test_mount_t_fuse_esfs_mounts_from_the_command_line(engine, repo, installed, private_view, tmp_path):
+    prefix, _ = installed
+    files = installed_files(prefix)
+    inside, view = private_view
+    view("/usr/sbin", {"mount.fuse.esfs": files["helper"]})
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    cred = credentials_file(tmp_path)
+    mounts_and_unmounts(inside, ["mount", "-t", "fuse.esfs", "-o", f"_netdev,nofail,credentials={cred},nodelete",
+                                 engine.url, str(mnt)], mnt, engine, repo, files["binary"])
 
 
 def test_the_helper_hands_esfs_the_credentials_file_it_checks(engine, installed, private_view, tmp_path):
@@ -344,13 +366,13 @@ def test_the_package_depends_on_its_libraries_and_fuse3(deb):
     assert ok("dpkg-deb", "-f", str(deb), "Version").stdout.strip() == PROJECT_VERSION
 
 
-def test_the_package_installs_mounts_through_fstab_and_is_removed(engine, deb, tmp_path):
+def test_the_package_installs_mounts_through_fstab_and_is_removed(engine, repo, deb, tmp_path):
     if package_installed():
         pytest.skip("esfs is installed on this machine already: the test would replace it")
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     cred = credentials_file(tmp_path)
-    table = fstab(tmp_path, engine.url, mnt, f"{MOUNT_OPTIONS},credentials={cred}")
+    table = fstab(tmp_path, engine.url, mnt, f"{MOUNT_OPTIONS},credentials={cred},nodelete")
     try:
         ok("dpkg", "-i", str(deb))
         listed = ok("dpkg", "-L", "esfs").stdout.split("\n")
@@ -369,20 +391,8 @@ def test_the_package_installs_mounts_through_fstab_and_is_removed(engine, deb, t
         assert proc.returncode == 0, proc.stderr
 
         # mount(8) finds /sbin/mount.fuse.esfs, which starts /usr/bin/esfs.
-        proc = run("mount", "--fstab", str(table), str(mnt), env=SYSTEMD_ENV, timeout=60)
-        assert proc.returncode == 0, proc.stderr
-        assert pids_of("/usr/bin/esfs"), "/usr/bin/esfs is not running"
-        listing = os.listdir(mnt)
-        assert "_cluster" in listing and "_esfs" in listing
-        assert [m[2] for m in mounted(mnt)] == ["fuse.esfs"]
-        ok("umount", str(mnt))
-        assert not mounted(mnt)
-        assert wait_until(lambda: not pids_of("/usr/bin/esfs"), 20), "esfs did not exit after umount"
+        mounts_and_unmounts(run, ["mount", "--fstab", str(table), str(mnt)], mnt, engine, repo, "/usr/bin/esfs")
     finally:
-        if mounted(mnt):
-            run("umount", "-l", str(mnt))
-        for pid in pids_of("/usr/bin/esfs"):
-            os.kill(pid, signal.SIGKILL)
         removed = run("dpkg", "--purge", "esfs")
     assert removed.returncode == 0, removed.stderr
     assert not package_installed()
