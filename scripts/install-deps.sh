@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what esfs needs to build, mount and test on Debian 12.
+# scdoc builds the manual page; man-db and groff-base render it in the tests;
+# build-essential (which dpkg-buildpackage checks for), dpkg-dev and debhelper
+# build the Debian package (debian/), and systemd-analyze (systemd) checks its
+# units.
 # Idempotent; needs root. The engines themselves come later, from Maven Central
 # (scripts/engine.sh fetch).
 set -euo pipefail
@@ -11,6 +15,7 @@ PACKAGES=(
 	python3 python3-pytest python3-botocore python3-yaml python3-venv
 	shellcheck valgrind jq
 	rsync restic tar
+	scdoc man-db groff-base build-essential dpkg-dev debhelper systemd
 )
 
 missing=()
