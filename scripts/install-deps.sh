@@ -11,6 +11,7 @@ PACKAGES=(
 	python3 python3-pytest python3-botocore python3-yaml python3-venv
 	shellcheck valgrind jq
 	rsync restic tar
+	prometheus
 )
 
 missing=()
