@@ -23,6 +23,7 @@ static const struct node_type types[] = {
 	[NODE_ESFS_STATS] = { IN("stats", NODE_ESFS_DIR), .read = read_esfs_stats },
 	[NODE_ESFS_ERRORS] = { IN("errors", NODE_ESFS_DIR), .read = read_esfs_errors },
 	[NODE_ESFS_AWS] = { IN("aws", NODE_ESFS_DIR), .flags = NF_WHEN_SIGNING, .read = read_esfs_aws },
+	[NODE_ESFS_METRICS] = { IN("metrics", NODE_ESFS_DIR), .read = read_esfs_metrics },
 
 	[NODE_RECOVERY_DIR] = { IN("_recovery", NODE_ROOT), .flags = NF_DIR | NF_MUTABLE,
 				.list = list_recovery },
