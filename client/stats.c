@@ -28,6 +28,7 @@ static struct {
 	atomic_ulong latency[BUCKETS + 1];	/* per bucket, not cumulative; the last is +Inf */
 	atomic_ulong latency_us;		/* the sum, in microseconds */
 	atomic_ulong errors[ERRNOS + 1];
+	atomic_ulong flushes;
 } more;
 
 #define MORE_INC(field) atomic_fetch_add_explicit(&(field), 1, memory_order_relaxed)
@@ -83,6 +84,11 @@ void stats_count_answer(const char *method, long status, double seconds)
 void stats_count_error(int err)
 {
 	MORE_INC(more.errors[err > 0 && err < ERRNOS ? err : ERRNOS]);
+}
+
+void stats_count_flush(void)
+{
+	MORE_INC(more.flushes);
 }
 
 /* ---------------------------------------------------------------- /_esfs/metrics */
@@ -194,7 +200,9 @@ static int render_cache(struct buf *out)
 		       LOAD(esfs_stats.cache_misses)) ||
 	       counter(out, "esfs_cache_invalidations_total",
 		       "Cached answers dropped because esfs changed what they said",
-		       LOAD(esfs_stats.cache_invalidations));
+		       LOAD(esfs_stats.cache_invalidations)) ||
+	       counter(out, "esfs_cache_flushes_total",
+		       "Times the whole cache was dropped (/_esfs/flush, SIGHUP)", LOAD(more.flushes));
 }
 
 int stats_render_metrics(struct buf *out, long started)

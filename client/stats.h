@@ -54,6 +54,8 @@ void stats_count_request(const char *method);
 void stats_count_answer(const char *method, long status, double seconds);
 /* One failed operation (as in /_esfs/errors), by its errno. */
 void stats_count_error(int err);
+/* esfs's whole cache dropped at once (/_esfs/flush, SIGHUP). */
+void stats_count_flush(void);
 /* Every counter in the Prometheus text exposition format; started: when esfs started (Unix time). */
 int stats_render_metrics(struct buf *out, long started);
 

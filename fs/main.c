@@ -18,6 +18,7 @@
 #include "client/credentials.h"
 #include "client/log.h"
 #include "fs/ops.h"
+#include "fs/service.h"
 #include "fs/tree.h"
 
 struct options {
@@ -98,6 +99,7 @@ static void usage(const char *prog)
 	       "                           debug with -d\n"
 	       "    -o logfile=FILE        log to FILE (appended to; reopened on SIGHUP) instead of\n"
 	       "                           stderr with -f or syslog (identifier esfs) in the background\n\n"
+	       "SIGHUP reopens the log file and drops esfs's cache, as echo 1 > MOUNTPOINT/_esfs/flush does.\n\n"
 	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
 	       "credentials file; never from the command line.\n\n",
 	       prog);
@@ -391,6 +393,8 @@ int main(int argc, char **argv)
 		probe_cluster(&m);
 		if (start_logging(&o, level))
 			;
+		else if (service_signals_install())
+			fprintf(stderr, "esfs: cannot take SIGHUP: %s\n", strerror(errno));
 		else if (esfs_mount_prepare(&m) == 0)
 			rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
 		else

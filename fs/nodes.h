@@ -20,6 +20,8 @@ enum node_flag {
 	NF_SNAPSHOT_TIME = 1 << 6,	/* mtime is the snapshot's start time */
 	NF_WHEN_SIGNING = 1 << 7,	/* there only when esfs signs for AWS */
 	NF_FIXED_WHEN_DONE = 1 << 8,	/* its bytes never change once the snapshot has ended */
+	NF_WRITE_ONLY = 1 << 9,		/* with NF_WRITABLE: each write is a command acted on at once
+					   (not JSON); a read gives nothing; shown 0200 */
 };
 
 /* Where a node named by the cluster keeps its name in struct node. */
@@ -78,6 +80,9 @@ node_mkdir_fn mkdir_repository, mkdir_snapshot;
 node_change_fn rmdir_repository, rmdir_snapshot;
 /* fs/requests.c */
 node_body_fn body_restore, body_settings, body_defaults;
+/* fs/service.c */
+node_read_fn read_nothing;
+node_body_fn body_flush;
 /* fs/recovery.c */
 node_list_fn list_recovery;
 node_read_fn read_recovery_entry;

@@ -13,6 +13,7 @@
 #include "client/stats.h"
 #include "fs/lookup.h"
 #include "fs/pagecache.h"
+#include "fs/service.h"
 #include "fs/tree.h"
 
 struct open_file;
@@ -86,7 +87,7 @@ static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struc
 	if (attr->is_dir)
 		st->st_mode = S_IFDIR | (attr->writable ? 0755 : 0555);
 	else
-		st->st_mode = S_IFREG | (attr->writable ? 0644 : 0444);
+		st->st_mode = S_IFREG | (attr->write_only ? 0200 : attr->writable ? 0644 : 0444);
 	st->st_nlink = attr->is_dir ? 2 : 1;
 	st->st_size = (off_t)attr->size;
 	st->st_blksize = 4096;
@@ -576,7 +577,17 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 */
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
+	/* Here, after the fork into the background: a thread started before it would not be in the daemon. */
+	if (service_start(&mount->ctx->tree))
+		log_warn("cannot start the thread that handles SIGHUP: it will do nothing");
 	return mount->ctx;
+}
+
+/* Before the tree goes: the SIGHUP thread uses it. */
+static void esfs_destroy(void *private_data)
+{
+	(void)private_data;
+	service_stop();
 }
 
 const struct fuse_operations esfs_ops = {
@@ -601,4 +612,5 @@ const struct fuse_operations esfs_ops = {
 	.statfs = esfs_statfs,
 	.poll = esfs_poll,
 	.init = esfs_init,
+	.destroy = esfs_destroy,
 };

@@ -317,6 +317,7 @@ static int stat_file(struct esfs *fs, const struct node *n, struct node_attr *at
 	int rc = tree_read(fs, n, &content, err);
 
 	attr->writable = (flags & NF_WRITABLE) != 0;
+	attr->write_only = (flags & NF_WRITE_ONLY) != 0;
 	attr->mtime = time(NULL);
 	attr->size = flags & NF_SIZE_UNKNOWN ? 0 : content.len;
 	buf_free(&content);

@@ -41,6 +41,7 @@ struct esfs {
 struct node_attr {
 	int is_dir;
 	int writable;
+	int write_only;	/* shown 0200: writing acts, reading gives nothing */
 	size_t size;
 	time_t mtime;
 	int complete;	/* in a listing: every field is known, as stat would give it */
