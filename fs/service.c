@@ -26,6 +26,8 @@ static int worker_running;
 void tree_flush(struct esfs *fs, const char *why)
 {
 	client_invalidate(fs->client, "");
+	if (fs->forget_kernel)
+		fs->forget_kernel(fs);
 	stats_count_flush();
 	log_info("cache flushed (%s)", why);
 }
