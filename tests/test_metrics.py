@@ -25,6 +25,12 @@ class CountingProxy(FaultProxy):
         self.answers = []       # (method, status or None) of every request forwarded
         self.connections = 0
         self.method_to_break = None
+        self.path_to_hold = None
+
+    def hold_next(self, path):
+        """The next request for path is never forwarded nor answered: esfs waits out its timeout."""
+        with self.lock:
+            self.path_to_hold = path
 
     def break_next_of(self, method):
         """As break_next, for the next request of that method: the reads before it go through."""
@@ -52,6 +58,15 @@ class CountingProxy(FaultProxy):
                     break
                 method, path, headers, raw = head
                 body = reader.read(int(headers.get("content-length", "0")))
+                with self.lock:
+                    held = path == self.path_to_hold
+                    if held:
+                        self.path_to_hold = None
+                        self.requests.append((method, path, headers))
+                        self.answers.append((method, None))
+                if held:
+                    client.recv(1)      # until esfs gives up and closes the connection
+                    break
                 with self.lock:
                     self.requests.append((method, path, headers))
                     broken = self.to_break > 0 or method == self.method_to_break
@@ -234,3 +249,53 @@ def test_cache_counters_follow_a_known_sequence(engine, repo, mount, proxy):
     assert flushed["flushes"] == before["flushes"] + 1
     assert flushed["invalidations"] >= before["invalidations"] + 1
     assert flushed["misses"] - after["misses"] == sent_flushed - sent_after >= 1
+
+
+def test_failovers_are_counted_as_the_proxies_saw_them(engine, repo, mount, proxy):
+    """A first node whose connections all break after the request reached it: each read then
+    moves on to the next node."""
+    broken = CountingProxy(engine.port).start()
+    try:
+        broken.break_next(10 ** 6)
+        m = mount("cache_ttl=0", urls=f"{broken.url},{proxy.url}")
+        assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_settings.json"]
+        m.read("_cluster", "health")
+        text = m.read("_esfs", "metrics")
+    finally:
+        broken.stop()
+    rc, verdict = promtool_check(text)
+    assert rc == 0, verdict
+    got = parse_metrics(text)
+    lost, counted = broken.counts(), proxy.counts()
+    assert set(lost) == {("GET", "none")} and lost[("GET", "none")] >= 1
+    assert ("GET", "none") not in counted and {method for method, _ in counted} == {"GET"}
+    assert sample(got, "esfs_node_failovers_total") == lost[("GET", "none")]
+    assert sample(got, "esfs_http_requests_total", method="GET", code="none") == lost[("GET", "none")]
+    for cls in ("2xx", "3xx", "4xx", "5xx"):   # Elasticsearch's test build answers GET / with 4xx
+        assert sample(got, "esfs_http_requests_total", method="GET", code=cls) == counted.get(("GET", cls), 0)
+    assert sample(got, "esfs_http_connections_opened_total") == broken.connections + proxy.connections
+    assert sample(got, "esfs_http_timeouts_total") == 0
+
+
+def test_a_timeout_is_counted(engine, mount, proxy):
+    """A request the engine's proxy never answers: esfs gives up after timeout=1."""
+    m = mount("cache_ttl=0", "timeout=1", urls=proxy.url)
+    m.read("_cluster", "health")
+    proxy.hold_next("/_cluster/health")
+    with pytest.raises(OSError) as timed_out:
+        m.read("_cluster", "health")
+    assert timed_out.value.errno == errno.ETIMEDOUT
+    text = m.read("_esfs", "metrics")
+    rc, verdict = promtool_check(text)
+    assert rc == 0, verdict
+    got = parse_metrics(text)
+    counted = proxy.counts()
+    assert counted[("GET", "none")] == 1
+    assert sample(got, "esfs_http_requests_total", method="GET", code="none") == 1
+    assert sample(got, "esfs_http_timeouts_total") == 1
+    assert sample(got, "esfs_errors_total", errno="ETIMEDOUT") >= 1
+    # The request that timed out took a second at least: it is not in the buckets below.
+    total = sample(got, "esfs_http_request_duration_seconds_count")
+    assert total == len(proxy.answers)
+    assert sample(got, "esfs_http_request_duration_seconds_bucket", le="0.5") <= total - 1
+    assert sample(got, "esfs_http_request_duration_seconds_sum") >= 1
