@@ -299,3 +299,18 @@ def test_a_timeout_is_counted(engine, mount, proxy):
     assert total == len(proxy.answers)
     assert sample(got, "esfs_http_request_duration_seconds_bucket", le="0.5") <= total - 1
     assert sample(got, "esfs_http_request_duration_seconds_sum") >= 1
+
+
+def test_the_readme_textfile_collector_line_makes_a_valid_prom_file(engine, mount, tmp_path):
+    """README's cron line, run as cron would (sh -c), with the mount and directory of the test."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")) as f:
+        line = next(l for l in f if l.startswith("* * * * * root  cp /mnt/esfs/_esfs/metrics "))
+    m = mount()
+    command = line.split("root  ", 1)[1].strip()
+    command = command.replace("/mnt/esfs", m.path).replace("/var/lib/prometheus/node-exporter", str(tmp_path))
+    proc = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["esfs.prom"], "no temporary file left"
+    text = (tmp_path / "esfs.prom").read_text()
+    assert promtool_check(text) == (0, "")
+    assert "esfs_http_requests_total{" in text
