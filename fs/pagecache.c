@@ -8,7 +8,11 @@
 #include <string.h>
 
 #define BUCKETS 4096
-/* Past this many paths all are forgotten: the next open of each drops its pages once. */
+/*
+ * Past this many paths all are forgotten: the next open of each drops its
+ * pages once, and a flush misses the attributes forgotten, which the kernel
+ * drops at attr_timeout as it would without a flush.
+ */
 #define MAX_PATHS 200000
 
 struct served {
