@@ -369,6 +369,22 @@ static int add_default_options(struct fuse_args *args, const char *url, double c
 	return rc;
 }
 
+/* SIGHUP is esfs's before fuse_main, or libfuse's handler would unmount on it (fs/service.h). */
+static int serve(struct fuse_args *args, struct esfs_mount *m)
+{
+	int rc = service_signals_install();
+
+	if (rc) {
+		fprintf(stderr, "esfs: cannot take SIGHUP: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (esfs_mount_prepare(m)) {
+		fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		return 1;
+	}
+	return fuse_main(args->argc, args->argv, &esfs_ops, m);
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -391,14 +407,8 @@ int main(int argc, char **argv)
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		log_init(1, level, NULL);
 		probe_cluster(&m);
-		if (start_logging(&o, level))
-			;
-		else if (service_signals_install())
-			fprintf(stderr, "esfs: cannot take SIGHUP: %s\n", strerror(errno));
-		else if (esfs_mount_prepare(&m) == 0)
-			rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
-		else
-			fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		if (start_logging(&o, level) == 0)
+			rc = serve(&args, &m);
 		esfs_mount_release(&m);
 		curl_global_cleanup();
 	}
