@@ -23,15 +23,16 @@ static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 /* errno values from 1 up to this have a slot each; any other is counted in the last, as "other". */
 #define ERRNOS 134
 
+/* What /_esfs/metrics shows beyond the counters of /_esfs/stats. */
 static struct {
 	atomic_ulong answers[METHODS][CLASSES];
 	atomic_ulong latency[BUCKETS + 1];	/* per bucket, not cumulative; the last is +Inf */
 	atomic_ulong latency_us;		/* the sum, in microseconds */
 	atomic_ulong errors[ERRNOS + 1];
 	atomic_ulong flushes;
-} more;
+} detail;
 
-#define MORE_INC(field) atomic_fetch_add_explicit(&(field), 1, memory_order_relaxed)
+#define DETAIL_INC(field) atomic_fetch_add_explicit(&(field), 1, memory_order_relaxed)
 
 int stats_render(struct buf *out)
 {
@@ -63,7 +64,7 @@ void stats_count_request(const char *method)
 
 	STATS_INC(requests);
 	if (m >= 0)
-		MORE_INC(*by_method[m]);
+		DETAIL_INC(*by_method[m]);
 }
 
 void stats_count_answer(const char *method, long status, double seconds)
@@ -73,22 +74,22 @@ void stats_count_answer(const char *method, long status, double seconds)
 	size_t b = 0;
 
 	if (m >= 0)
-		MORE_INC(more.answers[m][c]);
+		DETAIL_INC(detail.answers[m][c]);
 	while (b < BUCKETS && seconds > bounds[b])
 		b++;
-	MORE_INC(more.latency[b]);
-	atomic_fetch_add_explicit(&more.latency_us, (unsigned long)(seconds * 1e6),
+	DETAIL_INC(detail.latency[b]);
+	atomic_fetch_add_explicit(&detail.latency_us, (unsigned long)(seconds * 1e6),
 				  memory_order_relaxed);
 }
 
 void stats_count_error(int err)
 {
-	MORE_INC(more.errors[err > 0 && err < ERRNOS ? err : ERRNOS]);
+	DETAIL_INC(detail.errors[err > 0 && err < ERRNOS ? err : ERRNOS]);
 }
 
 void stats_count_flush(void)
 {
-	MORE_INC(more.flushes);
+	DETAIL_INC(detail.flushes);
 }
 
 /* ---------------------------------------------------------------- /_esfs/metrics */
@@ -115,7 +116,7 @@ static int render_requests(struct buf *out)
 		for (size_t c = 0; c < CLASSES && !rc; c++)
 			if (c != 1)	/* 1xx is never a final answer */
 				rc = buf_printf(out, "esfs_http_requests_total{method=\"%s\",code=\"%s\"} %lu\n",
-						methods[m], classes[c], LOAD(more.answers[m][c]));
+						methods[m], classes[c], LOAD(detail.answers[m][c]));
 	return rc;
 }
 
@@ -127,7 +128,7 @@ static int render_latency(struct buf *out)
 			"Seconds an HTTP request took, from its start to the end of its answer or its failure");
 
 	for (size_t b = 0; b <= BUCKETS && !rc; b++) {
-		total += LOAD(more.latency[b]);
+		total += LOAD(detail.latency[b]);
 		if (b < BUCKETS)
 			rc = buf_printf(out, "%s_bucket{le=\"%g\"} %lu\n", name, bounds[b], total);
 		else
@@ -135,7 +136,7 @@ static int render_latency(struct buf *out)
 	}
 	if (!rc)
 		rc = buf_printf(out, "%s_sum %.6f\n%s_count %lu\n", name,
-				(double)LOAD(more.latency_us) / 1e6, name, total);
+				(double)LOAD(detail.latency_us) / 1e6, name, total);
 	return rc;
 }
 
@@ -145,9 +146,9 @@ static int render_errors(struct buf *out)
 			"Failed operations, as listed in /_esfs/errors, by errno");
 
 	for (int e = 1; e <= ERRNOS && !rc; e++)
-		if (LOAD(more.errors[e]))
+		if (LOAD(detail.errors[e]))
 			rc = buf_printf(out, "esfs_errors_total{errno=\"%s\"} %lu\n",
-					e < ERRNOS ? errmap_errno_name(e) : "other", LOAD(more.errors[e]));
+					e < ERRNOS ? errmap_errno_name(e) : "other", LOAD(detail.errors[e]));
 	return rc;
 }
 
@@ -179,7 +180,7 @@ static int render_process(struct buf *out, long started)
 static int render_transport(struct buf *out)
 {
 	return counter(out, "esfs_http_transport_errors_total",
-		       "Requests that got no answer at all, refused at once while every node rested included",
+		       "Requests that got no answer at all, those failed at once while every node was resting included",
 		       LOAD(esfs_stats.transport_errors)) ||
 	       counter(out, "esfs_http_timeouts_total", "Requests that timed out",
 		       LOAD(esfs_stats.timeouts)) ||
@@ -202,7 +203,7 @@ static int render_cache(struct buf *out)
 		       "Cached answers dropped because esfs changed what they said",
 		       LOAD(esfs_stats.cache_invalidations)) ||
 	       counter(out, "esfs_cache_flushes_total",
-		       "Times the whole cache was dropped (/_esfs/flush, SIGHUP)", LOAD(more.flushes));
+		       "Times the whole cache was dropped (/_esfs/flush, SIGHUP)", LOAD(detail.flushes));
 }
 
 int stats_render_metrics(struct buf *out, long started)
