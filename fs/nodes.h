@@ -69,8 +69,8 @@ int node_each_fixed(enum node_kind dir, int (*fn)(void *ctx, enum node_kind kind
 /* The handlers, each in the file of its concern. */
 /* fs/tree.c */
 node_read_fn read_cluster_health, read_cluster_info, read_esfs_stats, read_esfs_errors,
-	read_esfs_metrics, read_esfs_aws, read_repo_settings, read_repo_defaults, read_repo_exists, read_snap_state,
-	read_snap_info, read_snap_status, read_snap_progress, read_snap_indices,
+	read_esfs_metrics, read_esfs_aws, read_repo_settings, read_repo_defaults, read_repo_exists,
+	read_snap_state, read_snap_info, read_snap_status, read_snap_progress, read_snap_indices,
 	read_snap_failures, read_snap_restore;
 node_stat_fn stat_repo_dir, stat_snap_dir;
 node_list_fn list_root, list_repo_dir;
