@@ -27,6 +27,7 @@ void errlog_add(const char *op, const char *path, const struct esfs_error *e)
 	char shown[sizeof(slot->path)];
 
 	STATS_INC(errors);
+	stats_count_error(e->err);
 	/* A path is any bytes a program chose: shown escaped, so one failure stays one line. */
 	utf8_escape(shown, sizeof(shown), path);
 	log_err("%s %s: %s (%s: %s)", op, shown, errmap_errno_name(e->err), e->type, e->reason);

@@ -360,7 +360,7 @@ static void perform_once(struct http *h, CURL *curl, int node, const char *metho
 	struct buf url = BUF_INIT;
 	struct curl_slist *headers = request_headers(h->cfg, body != NULL);
 	long connects = 0;
-	curl_off_t received = 0;
+	curl_off_t received = 0, took_us = 0;
 
 	buf_printf(&url, "%s%s", h->cfg->urls[node], target);
 	curl_easy_reset(curl);
@@ -380,6 +380,8 @@ static void perform_once(struct http *h, CURL *curl, int node, const char *metho
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
 	curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &received);
+	curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &took_us);
+	stats_count_answer(method, at->rc == CURLE_OK ? resp->status : 0, (double)took_us / 1e6);
 	STATS_ADD(connections_opened, (unsigned long)connects);
 	STATS_ADD(bytes_received, (unsigned long)received);
 	if (at->rc != CURLE_OK) {

@@ -1,4 +1,9 @@
-/* esfs's own counters, shown in /_esfs/stats as "name value" lines. */
+/*
+ * esfs's own counters, shown in /_esfs/stats as "name value" lines, and in
+ * /_esfs/metrics in the Prometheus text format together with the finer
+ * counts kept beside them (answers by method and status class, request
+ * latency, errors by errno), which have no line in /_esfs/stats.
+ */
 #ifndef ESFS_STATS_H
 #define ESFS_STATS_H
 
@@ -42,5 +47,16 @@ extern struct stats esfs_stats;
 int stats_render(struct buf *out);
 /* One request sent: counts it in requests and in its method's counter. */
 void stats_count_request(const char *method);
+/*
+ * How a request sent ended: the HTTP status of its answer (0: none came)
+ * and the seconds it took, for the status classes and the latency histogram.
+ */
+void stats_count_answer(const char *method, long status, double seconds);
+/* One failed operation (as in /_esfs/errors), by its errno. */
+void stats_count_error(int err);
+/* esfs's whole cache dropped at once (/_esfs/flush, SIGHUP). */
+void stats_count_flush(void);
+/* Every counter in the Prometheus text exposition format; started: when esfs started (Unix time). */
+int stats_render_metrics(struct buf *out, long started);
 
 #endif

@@ -18,6 +18,7 @@
 #include "client/credentials.h"
 #include "client/log.h"
 #include "fs/ops.h"
+#include "fs/service.h"
 #include "fs/tree.h"
 
 struct options {
@@ -30,6 +31,8 @@ struct options {
 	char *cache_ttl;
 	char *aws_region;
 	char *aws_service;
+	char *log_level;
+	char *logfile;
 	int aws_sigv4;
 	int insecure;
 	int nodelete;
@@ -57,6 +60,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("aws_sigv4", aws_sigv4),
 	OPT("aws_region=%s", aws_region),
 	OPT("aws_service=%s", aws_service),
+	OPT("log_level=%s", log_level),
+	OPT("logfile=%s", logfile),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -89,7 +94,12 @@ static void usage(const char *prog)
 	       "                           AWS credential chain (environment, ~/.aws, container,\n"
 	       "                           instance metadata)\n"
 	       "    -o aws_region=R        the domain's region (default: from the endpoint name)\n"
-	       "    -o aws_service=S       es (default) or aoss\n\n"
+	       "    -o aws_service=S       es (default) or aoss\n"
+	       "    -o log_level=L         error, warn, info or debug (every request); default info,\n"
+	       "                           debug with -d\n"
+	       "    -o logfile=FILE        log to FILE (appended to; reopened on SIGHUP) instead of\n"
+	       "                           stderr with -f or syslog (identifier esfs) in the background\n\n"
+	       "SIGHUP reopens the log file and drops esfs's cache, as echo 1 > MOUNTPOINT/_esfs/flush does.\n\n"
 	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
 	       "credentials file; never from the command line.\n\n",
 	       prog);
@@ -192,6 +202,34 @@ static int parse_urls(char *list, struct http_config *hc)
 		return -1;
 	}
 	return 0;
+}
+
+/* -o log_level=, else debug with -d, else what esfs always logged. */
+static int parse_log_level(const struct options *o, int *level)
+{
+	if (!o->log_level) {
+		*level = o->debug ? LOG_DEBUG : LOG_LEVEL_DEFAULT;
+		return 0;
+	}
+	*level = log_level_parse(o->log_level);
+	if (*level >= 0)
+		return 0;
+	fprintf(stderr, "esfs: log_level=%s: expected error, warn, info or debug\n", o->log_level);
+	return -1;
+}
+
+/*
+ * The log goes where it will stay once mounted; before, the probe's line
+ * went to the terminal. Opened now, so that a file esfs cannot write is an
+ * error before mounting, not a log that is silently missing.
+ */
+static int start_logging(const struct options *o, int level)
+{
+	int rc = log_init(o->foreground, level, o->logfile);
+
+	if (rc)
+		fprintf(stderr, "esfs: logfile=%s: %s\n", o->logfile, strerror(-rc));
+	return rc;
 }
 
 static int load_credentials(const struct options *o, struct credentials *cred)
@@ -331,13 +369,29 @@ static int add_default_options(struct fuse_args *args, const char *url, double c
 	return rc;
 }
 
+/* SIGHUP is esfs's before fuse_main, or libfuse's handler would unmount on it (fs/service.h). */
+static int serve(struct fuse_args *args, struct esfs_mount *m)
+{
+	int rc = service_signals_install();
+
+	if (rc) {
+		fprintf(stderr, "esfs: cannot take SIGHUP: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (esfs_mount_prepare(m)) {
+		fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		return 1;
+	}
+	return fuse_main(args->argc, args->argv, &esfs_ops, m);
+}
+
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { 0 };
 	struct credentials cred = { 0 };
 	struct esfs_mount m = { 0 };
-	int rc = 1;
+	int rc = 1, level = LOG_LEVEL_DEFAULT;
 
 	if (fuse_opt_parse(&args, &o, option_spec, on_option))
 		return 1;
@@ -348,15 +402,13 @@ int main(int argc, char **argv)
 		rc = show_help(&args);
 	} else if (o.positional != 2) {
 		usage(argv[0]);
-	} else if (build_mount(&o, &cred, &m) == 0 && add_default_options(&args, m.http.urls[0], m.cache_ttl) == 0) {
+	} else if (parse_log_level(&o, &level) == 0 && build_mount(&o, &cred, &m) == 0 &&
+		   add_default_options(&args, m.http.urls[0], m.cache_ttl) == 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		log_init(1, o.debug);
+		log_init(1, level, NULL);
 		probe_cluster(&m);
-		log_init(o.foreground, o.debug);
-		if (esfs_mount_prepare(&m) == 0)
-			rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
-		else
-			fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		if (start_logging(&o, level) == 0)
+			rc = serve(&args, &m);
 		esfs_mount_release(&m);
 		curl_global_cleanup();
 	}
@@ -372,6 +424,8 @@ int main(int argc, char **argv)
 	aws_signer_free(o.aws_signer);
 	free(o.aws_region);
 	free(o.aws_service);
+	free(o.log_level);
+	free(o.logfile);
 	fuse_opt_free_args(&args);
 	return rc;
 }

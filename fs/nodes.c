@@ -23,6 +23,10 @@ static const struct node_type types[] = {
 	[NODE_ESFS_STATS] = { IN("stats", NODE_ESFS_DIR), .read = read_esfs_stats },
 	[NODE_ESFS_ERRORS] = { IN("errors", NODE_ESFS_DIR), .read = read_esfs_errors },
 	[NODE_ESFS_AWS] = { IN("aws", NODE_ESFS_DIR), .flags = NF_WHEN_SIGNING, .read = read_esfs_aws },
+	[NODE_ESFS_METRICS] = { IN("metrics", NODE_ESFS_DIR), .read = read_esfs_metrics },
+	/* Listed: reading it does nothing, so a crawler that reads every file flushes nothing. */
+	[NODE_ESFS_FLUSH] = { IN("flush", NODE_ESFS_DIR), .flags = NF_WRITABLE | NF_WRITE_ONLY,
+			      .read = read_nothing, .take_body = body_flush },
 
 	[NODE_RECOVERY_DIR] = { IN("_recovery", NODE_ROOT), .flags = NF_DIR | NF_MUTABLE,
 				.list = list_recovery },

@@ -20,6 +20,8 @@ enum node_flag {
 	NF_SNAPSHOT_TIME = 1 << 6,	/* mtime is the snapshot's start time */
 	NF_WHEN_SIGNING = 1 << 7,	/* there only when esfs signs for AWS */
 	NF_FIXED_WHEN_DONE = 1 << 8,	/* its bytes never change once the snapshot has ended */
+	NF_WRITE_ONLY = 1 << 9,		/* with NF_WRITABLE: each write is a command acted on at once
+					   (not JSON); a read gives nothing; shown 0200 */
 };
 
 /* Where a node named by the cluster keeps its name in struct node. */
@@ -67,8 +69,8 @@ int node_each_fixed(enum node_kind dir, int (*fn)(void *ctx, enum node_kind kind
 /* The handlers, each in the file of its concern. */
 /* fs/tree.c */
 node_read_fn read_cluster_health, read_cluster_info, read_esfs_stats, read_esfs_errors,
-	read_esfs_aws, read_repo_settings, read_repo_defaults, read_repo_exists, read_snap_state,
-	read_snap_info, read_snap_status, read_snap_progress, read_snap_indices,
+	read_esfs_metrics, read_esfs_aws, read_repo_settings, read_repo_defaults, read_repo_exists,
+	read_snap_state, read_snap_info, read_snap_status, read_snap_progress, read_snap_indices,
 	read_snap_failures, read_snap_restore;
 node_stat_fn stat_repo_dir, stat_snap_dir;
 node_list_fn list_root, list_repo_dir;
@@ -78,6 +80,9 @@ node_mkdir_fn mkdir_repository, mkdir_snapshot;
 node_change_fn rmdir_repository, rmdir_snapshot;
 /* fs/requests.c */
 node_body_fn body_restore, body_settings, body_defaults;
+/* fs/service.c */
+node_read_fn read_nothing;
+node_body_fn body_flush;
 /* fs/recovery.c */
 node_list_fn list_recovery;
 node_read_fn read_recovery_entry;

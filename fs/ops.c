@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "client/stats.h"
 #include "fs/lookup.h"
 #include "fs/pagecache.h"
+#include "fs/service.h"
 #include "fs/tree.h"
 
 struct open_file;
@@ -26,7 +28,8 @@ struct esfs_ctx {
 	 */
 	pthread_mutex_t open_lock;
 	struct open_file *open_files;
-	struct pagecache *pagecache;
+	struct pagecache *pagecache;	/* what the kernel holds of each path */
+	struct fuse *fuse;		/* for invalidations outside a FUSE request (SIGHUP) */
 };
 
 /*
@@ -86,7 +89,7 @@ static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struc
 	if (attr->is_dir)
 		st->st_mode = S_IFDIR | (attr->writable ? 0755 : 0555);
 	else
-		st->st_mode = S_IFREG | (attr->writable ? 0644 : 0444);
+		st->st_mode = S_IFREG | (attr->write_only ? 0200 : attr->writable ? 0644 : 0444);
 	st->st_nlink = attr->is_dir ? 2 : 1;
 	st->st_size = (off_t)attr->size;
 	st->st_blksize = 4096;
@@ -117,6 +120,7 @@ static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info
 	if (rc)
 		return report("stat", path, rc, &err);
 	fill_stat(fs, &attr, st);
+	pagecache_note(current_ctx()->pagecache, path);
 	return 0;
 }
 
@@ -204,6 +208,17 @@ static int list_into(const char *path, struct dir_listing *dl)
 	return report("readdir", path, rc, &err);
 }
 
+/* An entry whose attributes went to the kernel with the listing: a flush must reach it too. */
+static void note_entry(const char *dir, const char *name)
+{
+	struct buf path = BUF_INIT;
+
+	if (strcmp(name, ".") && strcmp(name, "..") &&
+	    buf_printf(&path, "%s/%s", strcmp(dir, "/") ? dir : "", name) == 0)
+		pagecache_note(current_ctx()->pagecache, path.data);
+	buf_free(&path);
+}
+
 /*
  * Entries whose attributes are all known (a snapshot whose start time esfs
  * has) go to the kernel with them when it takes them (READDIRPLUS), so that
@@ -227,6 +242,8 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 		fill_stat(fs, &e->attr, &st);
 		if (filler(buf, e->name, &st, (off_t)i + 1, plus ? FUSE_FILL_DIR_PLUS : 0))
 			break;	/* the chunk is full: the next starts at i */
+		if (plus)
+			note_entry(path, e->name);
 	}
 	return rc;
 }
@@ -490,6 +507,27 @@ static int esfs_poll(const char *path, struct fuse_file_info *fi, struct fuse_po
 	return 0;
 }
 
+/*
+ * After a flush: every path the kernel may hold attributes or pages of is
+ * invalidated, so that its next stat or read reaches esfs, and through it
+ * the cluster. Names stay in the kernel's dentry cache until
+ * entry_timeout, but their next stat asks again: one the cluster no longer
+ * has is ENOENT. The flush file itself is skipped: its write is under way.
+ */
+static void forget_kernel_caches(struct esfs *fs)
+{
+	struct esfs_ctx *ctx = (struct esfs_ctx *)(void *)((char *)fs - offsetof(struct esfs_ctx, tree));
+	size_t count = 0;
+	char **paths = pagecache_take_all(ctx->pagecache, &count);
+
+	for (size_t i = 0; i < count; i++) {
+		if (ctx->fuse && strcmp(paths[i], "/_esfs/flush"))
+			fuse_invalidate_path(ctx->fuse, paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
 static int was_interrupted(void)
 {
 	return fuse_interrupted();
@@ -525,6 +563,7 @@ int esfs_mount_prepare(struct esfs_mount *mount)
 	ctx->tree.read_only = mount->read_only;
 	ctx->tree.signer = mount->http.signer;
 	ctx->tree.interrupted = was_interrupted;
+	ctx->tree.forget_kernel = forget_kernel_caches;
 	/* Ctrl-C abandons a request under way at once, not after its timeout. */
 	mount->http.interrupted = was_interrupted;
 	ctx->tree.state = state_new();
@@ -576,7 +615,18 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 */
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
+	mount->ctx->fuse = fuse_get_context()->fuse;
+	/* Here, after the fork into the background: a thread started before it would not be in the daemon. */
+	if (service_start(&mount->ctx->tree))
+		log_warn("cannot start the thread that handles SIGHUP: it will do nothing");
 	return mount->ctx;
+}
+
+/* Before the tree goes: the SIGHUP thread uses it. */
+static void esfs_destroy(void *private_data)
+{
+	(void)private_data;
+	service_stop();
 }
 
 const struct fuse_operations esfs_ops = {
@@ -601,4 +651,5 @@ const struct fuse_operations esfs_ops = {
 	.statfs = esfs_statfs,
 	.poll = esfs_poll,
 	.init = esfs_init,
+	.destroy = esfs_destroy,
 };

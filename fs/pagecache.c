@@ -8,13 +8,18 @@
 #include <string.h>
 
 #define BUCKETS 4096
-/* Past this many paths all are forgotten: the next open of each drops its pages once. */
+/*
+ * Past this many paths all are forgotten: the next open of each drops its
+ * pages once, and a flush misses the attributes forgotten, which the kernel
+ * drops at attr_timeout as it would without a flush.
+ */
 #define MAX_PATHS 200000
 
 struct served {
 	struct served *next;
 	uint64_t digest;	/* of the bytes: FNV-1a, 64 bits */
 	size_t len;
+	int has_bytes;		/* whether the kernel may hold its pages (else only its attributes) */
 	char path[];
 };
 
@@ -83,24 +88,62 @@ static struct served *add(struct pagecache *pc, size_t b, const char *path)
 	return s;
 }
 
+/* path's record, made if it has none (*made then says so), or NULL; under the lock. */
+static struct served *find_or_add(struct pagecache *pc, const char *path, int *made)
+{
+	size_t b = (size_t)(fnv1a(path, strlen(path), FNV_OFFSET) % BUCKETS);
+	struct served *s;
+
+	for (s = pc->buckets[b]; s && strcmp(s->path, path); s = s->next)
+		;
+	*made = !s;
+	return s ? s : add(pc, b, path);
+}
+
 int pagecache_serve(struct pagecache *pc, const char *path, const char *data, size_t len)
 {
 	uint64_t digest = fnv1a(data, len, FNV_OFFSET);
-	size_t b = (size_t)(fnv1a(path, strlen(path), FNV_OFFSET) % BUCKETS);
 	struct served *s;
-	int same = 0;
+	int made, same = 0;
 
 	pthread_mutex_lock(&pc->lock);
-	for (s = pc->buckets[b]; s && strcmp(s->path, path); s = s->next)
-		;
-	if (s)
-		same = s->digest == digest && s->len == len;
-	else
-		s = add(pc, b, path);
+	s = find_or_add(pc, path, &made);
 	if (s) {
+		same = !made && s->has_bytes && s->digest == digest && s->len == len;
 		s->digest = digest;
 		s->len = len;
+		s->has_bytes = 1;
 	}
 	pthread_mutex_unlock(&pc->lock);
 	return s ? same : -ENOMEM;
+}
+
+int pagecache_note(struct pagecache *pc, const char *path)
+{
+	struct served *s;
+	int made;
+
+	pthread_mutex_lock(&pc->lock);
+	s = find_or_add(pc, path, &made);
+	if (s && made)
+		s->has_bytes = 0;
+	pthread_mutex_unlock(&pc->lock);
+	return s ? 0 : -ENOMEM;
+}
+
+char **pagecache_take_all(struct pagecache *pc, size_t *count)
+{
+	char **names;
+	size_t n = 0;
+
+	pthread_mutex_lock(&pc->lock);
+	names = pc->count ? malloc(pc->count * sizeof(*names)) : NULL;
+	for (size_t b = 0; names && b < BUCKETS; b++)
+		for (struct served *s = pc->buckets[b]; s; s = s->next)
+			if ((names[n] = strdup(s->path)))
+				n++;
+	forget_all(pc);
+	pthread_mutex_unlock(&pc->lock);
+	*count = n;
+	return names;
 }

@@ -3,7 +3,7 @@
  * fs/nodes.c). Whether the repository or snapshot exists is for tree.c to
  * ask the cluster.
  *
- *   /_cluster/{health,info.json}   /_esfs/{stats,errors}   /_recovery/<index>[.json]
+ *   /_cluster/{health,info.json}   /_esfs/{stats,errors,metrics,flush}   /_recovery/<index>[.json]
  *   /<repo>/{_settings.json,_defaults.json}, and _verify by name
  *   /<repo>/<snapshot>/{state,info.json,...,restore.json}, and wait by name
  *
@@ -24,6 +24,8 @@ enum node_kind {
 	NODE_ESFS_STATS,
 	NODE_ESFS_ERRORS,
 	NODE_ESFS_AWS,		/* only when signing for AWS */
+	NODE_ESFS_METRICS,
+	NODE_ESFS_FLUSH,	/* write-only: a write of 1 drops the cache */
 	NODE_RECOVERY_DIR,
 	NODE_RECOVERY_ENTRY,	/* <index> or <index>.json: which one, only the listing says */
 	NODE_REPO_DIR,

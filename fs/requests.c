@@ -129,6 +129,21 @@ static int take_bytes(struct esfs *fs, const struct node *n, struct request_body
 	}
 }
 
+/* A write to a command file (/_esfs/flush) is one command, acted on at once: no JSON, no body. */
+static int take_command(struct esfs *fs, const struct node *n, const char *data, size_t size,
+			struct esfs_error *err)
+{
+	struct buf command = BUF_INIT;
+	int rc = size > 64 ? lookup_refuse(err, EINVAL, "a command is one short line") : 0;
+
+	if (!rc && buf_append(&command, data, size))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = act_on_body(fs, n, &command, err);
+	buf_free(&command);
+	return rc < 0 ? rc : (int)size;
+}
+
 /* A body is the bytes written since open, in order, as a pipe's: a seek or pwrite back is refused. */
 int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
 	       size_t size, off_t offset, struct esfs_error *err)
@@ -137,6 +152,8 @@ int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, c
 	int rc;
 
 	memset(err, 0, sizeof(*err));
+	if (node_type(n->kind)->flags & NF_WRITE_ONLY)
+		return take_command(fs, n, data, size, err);
 	if (!started)
 		json_scanner_init(&rb->scan);
 	if (rb->refused)

@@ -61,6 +61,14 @@ int read_esfs_stats(struct esfs *fs, const struct node *n, struct buf *out, stru
 	return stats_render(out);
 }
 
+/* The same counters, and finer ones, in the Prometheus text format. */
+int read_esfs_metrics(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	(void)n;
+	(void)err;
+	return stats_render_metrics(out, (long)fs->mounted_at);
+}
+
 int read_esfs_errors(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
 {
 	(void)fs;
@@ -309,6 +317,7 @@ static int stat_file(struct esfs *fs, const struct node *n, struct node_attr *at
 	int rc = tree_read(fs, n, &content, err);
 
 	attr->writable = (flags & NF_WRITABLE) != 0;
+	attr->write_only = (flags & NF_WRITE_ONLY) != 0;
 	attr->mtime = time(NULL);
 	attr->size = flags & NF_SIZE_UNKNOWN ? 0 : content.len;
 	buf_free(&content);

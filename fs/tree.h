@@ -36,11 +36,14 @@ struct esfs {
 	const struct http_signer *signer;	/* AWS SigV4, or NULL */
 	/* Whether the caller gave up (Ctrl-C) on the operation under way; blocking reads poll it. */
 	int (*interrupted)(void);
+	/* After a flush: makes the kernel drop the attributes and pages it holds (fs/ops.c). */
+	void (*forget_kernel)(struct esfs *fs);
 };
 
 struct node_attr {
 	int is_dir;
 	int writable;
+	int write_only;	/* shown 0200: writing acts, reading gives nothing */
 	size_t size;
 	time_t mtime;
 	int complete;	/* in a listing: every field is known, as stat would give it */

@@ -16,6 +16,7 @@ PACKAGES=(
 	shellcheck valgrind jq
 	rsync restic tar
 	scdoc man-db groff-base build-essential dpkg-dev debhelper systemd
+	prometheus
 )
 
 missing=()

@@ -21,7 +21,7 @@ def test_help_lists_esfs_and_fuse_options(build):
     assert out.startswith("usage: ") and "URL[,URL...] MOUNTPOINT" in out
     for option in ("credentials=FILE", "cacert=FILE", "insecure", "connect_timeout=S", "timeout=S",
                    "write_timeout=S", "cache_ttl=S", "nodelete", "aws_sigv4", "aws_region=R",
-                   "allow_other", "-f ", "-d "):
+                   "log_level=L", "logfile=FILE", "allow_other", "-f ", "-d "):
         assert option in out, option
 
 
@@ -49,6 +49,10 @@ def test_version_names_the_libraries(build):
     (("ftp://127.0.0.1", "/tmp"), "expected an http:// or https:// URL"),
     (("-o", "credentials=/nonexistent", "http://127.0.0.1:9", "/tmp"), "/nonexistent"),
     (("-o", "aws_region=us-east-1", "http://127.0.0.1:9", "/tmp"), "aws_sigv4"),
+    (("-o", "log_level=loud", "http://127.0.0.1:9", "/nonexistent"),
+     "log_level=loud: expected error, warn, info or debug"),
+    (("-o", "logfile=/nonexistent/esfs.log", "http://127.0.0.1:9", "/nonexistent"),
+     "logfile=/nonexistent/esfs.log: No such file or directory"),
 ])
 def test_bad_arguments_are_refused_before_mounting(args, message):
     proc = esfs("build", *args)

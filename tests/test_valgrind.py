@@ -2,6 +2,7 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -14,7 +15,7 @@ def test_mount_use_unmount_under_valgrind(engine, repo, unique, tmp_path):
     engine.snapshot(repo, "one", {"indices": engine.make_index(unique("v")),
                                   "include_global_state": False})
     log = tmp_path / "valgrind.log"
-    m = Mount(engine.url, ["cache_ttl=0"], binary=os.path.join(ROOT, "build", "esfs"))
+    m = Mount(engine.url, ["cache_ttl=0", f"logfile={tmp_path / 'esfs.log'}"], binary=os.path.join(ROOT, "build", "esfs"))
     real_argv = m.argv
     m.argv = lambda: ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect",
                       "--show-leak-kinds=definite,indirect", "--error-exitcode=99",
@@ -36,6 +37,11 @@ def test_mount_use_unmount_under_valgrind(engine, repo, unique, tmp_path):
             with open(m.p(repo, "two", "restore.json"), "w") as f:
                 f.write("{bad")
         os.rmdir(m.p(repo, "two"))
+        # A flush by the file and by SIGHUP (its thread, joined at unmount), into a log file.
+        with open(m.p("_esfs", "flush"), "w") as f:
+            f.write("1\n")
+        m.proc.send_signal(signal.SIGHUP)
+        m.read("_esfs", "metrics")
     finally:
         rc = m.stop()
     report = log.read_text()

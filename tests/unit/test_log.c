@@ -29,7 +29,7 @@ static void lines_from_threads_stay_whole(void)
 	CHECK(fd >= 0);
 	fflush(stderr);
 	dup2(fd, 2);
-	log_init(1, 0);
+	log_init(1, LOG_LEVEL_DEFAULT, NULL);
 	for (long t = 0; t < THREADS; t++)
 		pthread_create(&threads[t], NULL, log_lines, (void *)t);
 	for (int t = 0; t < THREADS; t++)

@@ -57,10 +57,43 @@ static void many_paths_never_kept_wrongly(void)
 	pagecache_free(pc);
 }
 
+/* A flush takes every path the kernel may hold, attributes or pages, and forgets them all. */
+static void a_flush_takes_every_path_once(void)
+{
+	struct pagecache *pc = pagecache_new();
+	size_t count = 99;
+	char **paths;
+	int saw_state = 0, saw_dir = 0;
+
+	CHECK(pagecache_take_all(pc, &count) == NULL);
+	CHECK_INT((int)count, 0);
+	CHECK_INT(serve(pc, "/r/s/state", "SUCCESS\n"), 0);
+	CHECK_INT(pagecache_note(pc, "/r/s/state"), 0);	/* noted: its bytes are still known */
+	CHECK_INT(serve(pc, "/r/s/state", "SUCCESS\n"), 1);
+	CHECK_INT(pagecache_note(pc, "/r/s"), 0);
+	CHECK_INT(pagecache_note(pc, "/r/s"), 0);
+	paths = pagecache_take_all(pc, &count);
+	CHECK_INT((int)count, 2);
+	for (size_t i = 0; paths && i < count; i++) {
+		saw_state += !strcmp(paths[i], "/r/s/state");
+		saw_dir += !strcmp(paths[i], "/r/s");
+		free(paths[i]);
+	}
+	free(paths);
+	CHECK_INT(saw_state, 1);
+	CHECK_INT(saw_dir, 1);
+	/* Forgotten: the same bytes are new to the kernel again, and a noted path never counts as kept. */
+	CHECK_INT(serve(pc, "/r/s/state", "SUCCESS\n"), 0);
+	CHECK_INT(pagecache_note(pc, "/r/t/state"), 0);
+	CHECK_INT(serve(pc, "/r/t/state", "SUCCESS\n"), 0);
+	pagecache_free(pc);
+}
+
 static const struct unit_case cases[] = {
 	{ "kept_only_while_the_bytes_are_the_same", kept_only_while_the_bytes_are_the_same },
 	{ "each_path_on_its_own", each_path_on_its_own },
 	{ "many_paths_never_kept_wrongly", many_paths_never_kept_wrongly },
+	{ "a_flush_takes_every_path_once", a_flush_takes_every_path_once },
 	{ NULL, NULL },
 };
 
