@@ -1,0 +1,29 @@
+/*
+ * esfs under systemd (Type=notify): READY=1 on $NOTIFY_SOCKET once the tree
+ * answers, STATUS= with the node in use and the error counts now and then,
+ * STOPPING=1 at unmount. Started from FUSE's init, in the process that
+ * serves the mount (after the fork to the background, if any).
+ */
+#ifndef ESFS_SERVICE_H
+#define ESFS_SERVICE_H
+
+#include "client/client.h"
+
+/* How often STATUS= is sent again once ready. */
+#define SERVICE_STATUS_SECONDS 10
+
+struct service;
+
+/*
+ * A thread that stats <mountpoint>/_esfs/stats through the mount (so esfs
+ * itself must answer it: the kernel holds the call until FUSE's init is
+ * done) and then says READY=1. NULL when out of memory or threads.
+ */
+struct service *service_start(const char *notify_socket, const char *mountpoint, struct client *cl);
+/* Says STOPPING=1 and ends the thread; NULL is fine. */
+void service_stop(struct service *sv);
+
+/* The STATUS= line's text: node in use, requests and error counts. */
+void service_status_text(struct client *cl, char *out, size_t size);
+
+#endif
