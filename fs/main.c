@@ -11,12 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/aws/sign.h"
 #include "client/api.h"
 #include "client/client.h"
 #include "client/credentials.h"
 #include "client/log.h"
+#include "client/sdnotify.h"
+#include "client/statedir.h"
+#include "client/sys.h"
 #include "fs/ops.h"
 #include "fs/tree.h"
 
@@ -30,6 +34,9 @@ struct options {
 	char *cache_ttl;
 	char *aws_region;
 	char *aws_service;
+	char *state_dir;
+	char *wait_for_cluster;
+	char *mountpoint;
 	int aws_sigv4;
 	int insecure;
 	int nodelete;
@@ -40,6 +47,8 @@ struct options {
 	int show_version;
 	int positional;
 	struct aws_signer *aws_signer;
+	char *state_root;	/* state_dir made absolute, or the default */
+	double wait_seconds;	/* wait_for_cluster; 0: mount at once */
 };
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_FOREGROUND, KEY_DEBUG };
@@ -57,6 +66,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("aws_sigv4", aws_sigv4),
 	OPT("aws_region=%s", aws_region),
 	OPT("aws_service=%s", aws_service),
+	OPT("state_dir=%s", state_dir),
+	OPT("wait_for_cluster=%s", wait_for_cluster),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -89,7 +100,15 @@ static void usage(const char *prog)
 	       "                           AWS credential chain (environment, ~/.aws, container,\n"
 	       "                           instance metadata)\n"
 	       "    -o aws_region=R        the domain's region (default: from the endpoint name)\n"
-	       "    -o aws_service=S       es (default) or aoss\n\n"
+	       "    -o aws_service=S       es (default) or aoss\n"
+	       "    -o wait_for_cluster=S  wait up to S seconds at start for a node to answer, else\n"
+	       "                           exit 1 and mount nothing (default: mount at once, and\n"
+	       "                           the tree reports a cluster that does not answer)\n"
+	       "    -o state_dir=DIR       where _defaults.json, pending repositories and restore\n"
+	       "                           records are kept between mounts, per cluster UUID\n"
+	       "                           (default /var/lib/esfs for root, else\n"
+	       "                           $XDG_STATE_HOME/esfs or ~/.local/state/esfs)\n\n"
+	       "Under systemd, esfs -f in a Type=notify unit sends READY=1 once the mount answers.\n"
 	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
 	       "credentials file; never from the command line.\n\n",
 	       prog);
@@ -107,11 +126,13 @@ static int on_option(void *data, const char *arg, int key, struct fuse_args *out
 	case KEY_FOREGROUND:	o->foreground = 1; return 1;
 	case KEY_DEBUG:		o->debug = o->foreground = 1; return 1;
 	case FUSE_OPT_KEY_NONOPT:
-		/* The URLs, then the mount point, which FUSE keeps. */
+		/* The URLs, then the mount point, which FUSE keeps (and esfs notes, for readiness). */
 		if (o->positional++ == 0) {
 			o->urls = strdup(arg);
 			return 0;
 		}
+		if (o->positional == 2)
+			o->mountpoint = strdup(arg);
 		return 1;
 	default:
 		return 1;
@@ -234,6 +255,36 @@ static int setup_aws_signer(struct options *o, const struct credentials *cred, s
 	return 0;
 }
 
+/*
+ * The state directory's root, absolute (the daemon's working directory is
+ * /). Nothing is made here: only once the cluster's UUID is known.
+ */
+static int choose_state_root(struct options *o)
+{
+	o->state_root = o->state_dir ? path_absolute(o->state_dir) : statedir_default_root();
+	if (o->state_dir && !o->state_dir[0]) {
+		fprintf(stderr, "esfs: state_dir= needs a directory\n");
+		return -1;
+	}
+	if (!o->state_root)
+		fprintf(stderr, "esfs: no state directory (no HOME): the state is kept in memory only\n");
+	return 0;
+}
+
+/* The mount point as FUSE will see it, for the readiness check that stats a file in it. */
+static void note_mountpoint(struct options *o, struct esfs_mount *m)
+{
+	char *abs = o->mountpoint ? realpath(o->mountpoint, NULL) : NULL;
+
+	if (!abs && o->mountpoint)
+		abs = path_absolute(o->mountpoint);
+	if (abs) {
+		free(o->mountpoint);
+		o->mountpoint = abs;
+	}
+	m->mountpoint = o->mountpoint;
+}
+
 static int build_mount(struct options *o, struct credentials *cred, struct esfs_mount *m)
 {
 	double connect_timeout, timeout, write_timeout;
@@ -242,7 +293,9 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	    parse_seconds(o->timeout, "timeout", 10, 1, &timeout) ||
 	    parse_seconds(o->write_timeout, "write_timeout", 60, 1, &write_timeout) ||
 	    parse_seconds(o->cache_ttl, "cache_ttl", 2, 0, &m->cache_ttl) ||
-	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials"))
+	    parse_seconds(o->wait_for_cluster, "wait_for_cluster", 0, 1, &o->wait_seconds) ||
+	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials") ||
+	    choose_state_root(o))
 		return -1;
 	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
 	    setup_aws_signer(o, cred, m))
@@ -257,27 +310,90 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	m->http.cacert = o->cacert;
 	m->http.insecure = o->insecure;
 	m->read_only = o->read_only;
+	m->state_root = o->state_root;
+	note_mountpoint(o, m);
 	return 0;
 }
 
-/*
- * One request before mounting, so that a wrong URL or password is said on
- * the terminal. The mount goes on regardless: a cluster may come back.
- */
-static void probe_cluster(const struct esfs_mount *m)
+/* A timeout no longer than what is left of the wait (at least 1 ms: curl takes 0 as none). */
+static long capped_ms(long ms, double left)
 {
-	struct client *cl = client_new(&m->http, 0);
-	struct esfs_error err = { 0 };
-	struct engine engine;
+	long cap = (long)(left * 1000);
 
-	if (!cl)
-		return;
-	if (api_engine(cl, &engine, &err) == 0)
-		log_info("%s %s at %s", engine_name(engine.kind), engine.version, m->http.urls[0]);
-	else
+	if (left <= 0)
+		return ms;
+	return cap < 1 ? 1 : cap < ms ? cap : ms;
+}
+
+/*
+ * One attempt: the engine, then the cluster's UUID (the key of its state;
+ * when it cannot be had now, the state is found later). left: seconds left
+ * to wait, which bound each request; 0 for the usual timeouts.
+ */
+static int probe_once(struct esfs_mount *m, double left, struct esfs_error *err)
+{
+	struct http_config hc = m->http;
+	struct esfs_error uuid_err = { 0 };
+	struct engine engine;
+	struct client *cl;
+	int rc;
+
+	hc.connect_timeout_ms = capped_ms(hc.connect_timeout_ms, left);
+	hc.timeout_ms = capped_ms(hc.timeout_ms, left);
+	cl = client_new(&hc, 0);
+	memset(err, 0, sizeof(*err));
+	if (!cl) {
+		errmap_set(err, ENOMEM, "out_of_memory", "cannot set up the HTTP client");
+		return -ENOMEM;
+	}
+	rc = api_engine(cl, &engine, err);
+	if (rc == 0) {
+		log_info("%s %s at %s", engine_name(engine.kind), engine.version, client_node_url(cl));
+		if (m->state_root && api_cluster_uuid(cl, m->cluster_uuid, sizeof(m->cluster_uuid), &uuid_err))
+			log_warn("the cluster's UUID is not known yet (%s: %s): its state is loaded once it is",
+				 uuid_err.type, uuid_err.reason);
+	}
+	client_free(cl);
+	return rc;
+}
+
+/* Says why the wait failed, on the terminal and to systemd (whose unit then fails). */
+static void report_no_cluster(const struct options *o, const char *notify_socket,
+			      const struct esfs_error *err)
+{
+	char status[800];
+
+	snprintf(status, sizeof(status), "STATUS=no node answered within %g seconds: %s (%s: %s)",
+		 o->wait_seconds, errmap_errno_name(err->err), err->type, err->reason);
+	fprintf(stderr, "esfs: %s; nothing is mounted\n", status + 7);
+	if (notify_socket)
+		sdnotify_send(notify_socket, status);
+}
+
+/*
+ * Requests before mounting, so that a wrong URL or password is said on the
+ * terminal and the cluster's state is found. Without wait_for_cluster the
+ * mount goes on regardless: a cluster may come back. With it, esfs asks
+ * again (twice a second) until a node answers or the time is up, and no
+ * request outlasts the time left: -1 then, and nothing is mounted.
+ */
+static int probe_cluster(const struct options *o, struct esfs_mount *m, const char *notify_socket)
+{
+	double deadline = monotonic_seconds() + o->wait_seconds, left = o->wait_seconds;
+	struct esfs_error err;
+	int rc;
+
+	while ((rc = probe_once(m, left, &err)) && o->wait_seconds > 0 &&
+	       (left = deadline - monotonic_seconds()) > 0)
+		usleep((useconds_t)((left < 0.5 ? left : 0.5) * 1e6));
+	if (rc && o->wait_seconds > 0) {
+		report_no_cluster(o, notify_socket, &err);
+		return -1;
+	}
+	if (rc)
 		log_warn("cluster not usable yet: %s (%s: %s)", errmap_errno_name(err.err), err.type,
 			 err.reason);
-	client_free(cl);
+	return 0;
 }
 
 static void print_version(void)
@@ -337,10 +453,15 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct credentials cred = { 0 };
 	struct esfs_mount m = { 0 };
+	/* Taken first, before any thread: nothing esfs starts inherits it. */
+	char *notify_socket = sdnotify_take_socket();
 	int rc = 1;
 
-	if (fuse_opt_parse(&args, &o, option_spec, on_option))
+	m.notify_socket = notify_socket;
+	if (fuse_opt_parse(&args, &o, option_spec, on_option)) {
+		free(notify_socket);
 		return 1;
+	}
 	if (o.show_version) {
 		print_version();
 		rc = 0;
@@ -351,12 +472,13 @@ int main(int argc, char **argv)
 	} else if (build_mount(&o, &cred, &m) == 0 && add_default_options(&args, m.http.urls[0], m.cache_ttl) == 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		log_init(1, o.debug);
-		probe_cluster(&m);
-		log_init(o.foreground, o.debug);
-		if (esfs_mount_prepare(&m) == 0)
-			rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
-		else
-			fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		if (probe_cluster(&o, &m, notify_socket) == 0) {
+			log_init(o.foreground, o.debug);
+			if (esfs_mount_prepare(&m) == 0)
+				rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
+			else
+				fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
+		}
 		esfs_mount_release(&m);
 		curl_global_cleanup();
 	}
@@ -372,6 +494,11 @@ int main(int argc, char **argv)
 	aws_signer_free(o.aws_signer);
 	free(o.aws_region);
 	free(o.aws_service);
+	free(o.state_dir);
+	free(o.state_root);
+	free(o.wait_for_cluster);
+	free(o.mountpoint);
+	free(notify_socket);
 	fuse_opt_free_args(&args);
 	return rc;
 }
