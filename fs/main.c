@@ -22,6 +22,7 @@
 #include "client/statedir.h"
 #include "client/sys.h"
 #include "fs/ops.h"
+#include "fs/service.h"
 #include "fs/tree.h"
 
 struct options {
@@ -474,9 +475,12 @@ int main(int argc, char **argv)
 		log_init(1, o.debug);
 		if (probe_cluster(&o, &m, notify_socket) == 0) {
 			log_init(o.foreground, o.debug);
-			if (esfs_mount_prepare(&m) == 0)
+			if (esfs_mount_prepare(&m) == 0) {
 				rc = fuse_main(args.argc, args.argv, &esfs_ops, &m);
-			else
+				/* systemctl stop (SIGTERM) is a clean end, not fuse_main's failure 8. */
+				if (rc == 8 && service_stopped_by_signal())
+					rc = 0;
+			} else
 				fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
 		}
 		esfs_mount_release(&m);

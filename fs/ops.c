@@ -626,6 +626,7 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 */
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
+	service_watch_stop_signals();
 	/* Here, in the process that serves the mount: a thread made before the fork would be gone. */
 	if (mount->notify_socket) {
 		mount->ctx->service = service_start(mount->notify_socket, mount->mountpoint,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,39 @@ struct service {
 	pthread_cond_t wake;
 	int stopping;
 };
+
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+static struct sigaction fuse_handlers[sizeof(stop_signals) / sizeof(stop_signals[0])];
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		if (stop_signals[i] == sig && fuse_handlers[i].sa_handler != SIG_DFL &&
+		    fuse_handlers[i].sa_handler != SIG_IGN)
+			fuse_handlers[i].sa_handler(sig);
+}
+
+void service_watch_stop_signals(void)
+{
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		struct sigaction ours = { .sa_handler = on_stop_signal };
+
+		/* Only over libfuse's own handler: with none (or SIG_IGN), the signal does as it did. */
+		if (sigaction(stop_signals[i], NULL, &fuse_handlers[i]) ||
+		    fuse_handlers[i].sa_handler == SIG_DFL || fuse_handlers[i].sa_handler == SIG_IGN ||
+		    (fuse_handlers[i].sa_flags & SA_SIGINFO))
+			continue;
+		sigemptyset(&ours.sa_mask);
+		sigaction(stop_signals[i], &ours, NULL);
+	}
+}
+
+int service_stopped_by_signal(void)
+{
+	return stop_signal != 0;
+}
 
 void service_status_text(struct client *cl, char *out, size_t size)
 {

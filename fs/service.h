@@ -23,6 +23,16 @@ struct service *service_start(const char *notify_socket, const char *mountpoint,
 /* Says STOPPING=1 and ends the thread; NULL is fine. */
 void service_stop(struct service *sv);
 
+/*
+ * libfuse ends its loop on SIGTERM, SIGINT and SIGHUP, and fuse_main then
+ * returns 8, as for a failure: "systemctl stop" would leave the unit
+ * failed. Called once libfuse's handlers are in place (FUSE's init), this
+ * wraps them to note the signal; service_stopped_by_signal says whether
+ * one came, so that such a stop exits 0.
+ */
+void service_watch_stop_signals(void);
+int service_stopped_by_signal(void);
+
 /* The STATUS= line's text: node in use, requests and error counts. */
 void service_status_text(struct client *cl, char *out, size_t size);
 

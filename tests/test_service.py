@@ -3,6 +3,7 @@ mount answers), -o wait_for_cluster (no node within the time: exit non-zero, not
 the state kept in -o state_dir between mounts, one folder per cluster UUID."""
 import json
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -338,3 +339,19 @@ def test_an_unusable_state_dir_leaves_a_working_mount(engine, repo, esfs_bin, tm
         write(m.p(repo, "_defaults.json"), '{"indices": "x"}')
         assert m.json(repo, "_defaults.json") == {"indices": "x"}
         assert "keeps its state in memory only" in m.output()
+
+
+def test_sigterm_unmounts_and_exits_0(engine, esfs_bin, listener):
+    """systemctl stop sends SIGTERM to the main process: the mount goes, esfs says STOPPING=1 and
+    exits 0 (libfuse's fuse_main returns 8 for a loop ended by a signal, which left the unit
+    failed)."""
+    notify = listener()
+    m = spawn(Mount(engine.url, env={"NOTIFY_SOCKET": notify.name}, binary=esfs_bin))
+    message = notify.next(30)
+    assert message is not None and message.get("READY") == "1", m.output()
+    m.proc.send_signal(signal.SIGTERM)
+    rc = m.proc.wait(timeout=30)
+    assert notify.next(10) == {"STOPPING": "1"}
+    assert not mounted_in_proc(m.path)
+    assert m.stop() == 0      # nothing left to unmount; the sanitizer reports are checked
+    assert rc == 0, m.output()
