@@ -341,7 +341,8 @@ static int probe_once(struct esfs_mount *m, double left, struct esfs_error *err)
 
 	hc.connect_timeout_ms = capped_ms(hc.connect_timeout_ms, left);
 	hc.timeout_ms = capped_ms(hc.timeout_ms, left);
-	cl = client_new(&hc, 0);
+	/* A cache for the attempt's own requests: the UUID comes from the GET / that named the engine. */
+	cl = client_new(&hc, 60);
 	memset(err, 0, sizeof(*err));
 	if (!cl) {
 		errmap_set(err, ENOMEM, "out_of_memory", "cannot set up the HTTP client");

@@ -23,6 +23,7 @@ struct service {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int stopping;
+	int warned;		/* the last message could not be sent, and the log said so */
 };
 
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
@@ -67,12 +68,14 @@ void service_status_text(struct client *cl, char *out, size_t size)
 		 atomic_load(&esfs_stats.timeouts));
 }
 
-static void send_message(const struct service *sv, const char *message)
+/* A socket that went away is said once, not at every STATUS=. */
+static void send_message(struct service *sv, const char *message)
 {
 	int rc = sdnotify_send(sv->socket, message);
 
-	if (rc)
+	if (rc && !sv->warned)
 		log_warn("NOTIFY_SOCKET=%s: %s", sv->socket, strerror(-rc));
+	sv->warned = rc != 0;
 }
 
 static void send_status(struct service *sv, const char *head)
