@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,10 @@
 #include "client/sys.h"
 
 struct statedir {
-	int fd;		/* the cluster's folder: every file is opened relative to it */
+	pthread_mutex_t lock;	/* the first write makes the folder */
+	int fd;		/* the cluster's folder, every file opened relative to it; -1 until it exists */
+	char *root;
+	char *key;
 	char *path;
 };
 
@@ -73,46 +77,56 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
-/* The cluster's folder, made 0700 when missing, tightened to 0700 when it is ours and looser. */
-static int open_key_dir(int rootfd, const char *key)
+/*
+ * The cluster's folder: made (mode 0700, with root) when make is set and it
+ * is missing; tightened to 0700 when it is ours and looser. The fd, or a
+ * negative errno (-ENOENT: missing, and not to be made).
+ */
+static int open_key_dir(const char *root, const char *key, int make)
 {
 	struct stat st;
-	int fd;
+	int rootfd, fd, rc = make ? make_dirs(root) : 0;
 
-	if (mkdirat(rootfd, key, 0700) && errno != EEXIST)
-		return -errno;
-	fd = openat(rootfd, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077))
-		fchmod(fd, 0700);
-	return fd;
-}
-
-int statedir_open(const char *root, const char *key, struct statedir **out)
-{
-	struct statedir *sd;
-	int rootfd, fd, rc;
-
-	if (!plain_name(key, 1))
-		return -EINVAL;
-	rc = make_dirs(root);
 	if (rc)
 		return rc;
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -errno;
-	fd = open_key_dir(rootfd, key);
+	if (make && mkdirat(rootfd, key, 0700) && errno != EEXIST)
+		fd = -errno;
+	else if ((fd = openat(rootfd, key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		fd = -errno;
 	close(rootfd);
-	if (fd < 0)
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & 077))
+		fchmod(fd, 0700);
+	return fd;
+}
+
+/* Nothing is made here: a mount that never keeps anything writes nothing. */
+int statedir_open(const char *root, const char *key, struct statedir **out)
+{
+	struct statedir *sd;
+	int fd;
+
+	if (!plain_name(key, 1))
+		return -EINVAL;
+	fd = open_key_dir(root, key, 0);
+	if (fd < 0 && fd != -ENOENT)
 		return fd;
 	sd = calloc(1, sizeof(*sd));
-	if (!sd || asprintf(&sd->path, "%s/%s", root, key) < 0) {
+	if (!sd || !(sd->root = strdup(root)) || !(sd->key = strdup(key)) ||
+	    asprintf(&sd->path, "%s/%s", root, key) < 0) {
+		if (sd) {
+			free(sd->root);
+			free(sd->key);
+		}
 		free(sd);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
-	sd->fd = fd;
+	pthread_mutex_init(&sd->lock, NULL);
+	sd->fd = fd < 0 ? -1 : fd;
 	*out = sd;
 	return 0;
 }
@@ -121,9 +135,29 @@ void statedir_free(struct statedir *sd)
 {
 	if (!sd)
 		return;
-	close(sd->fd);
+	if (sd->fd >= 0)
+		close(sd->fd);
+	pthread_mutex_destroy(&sd->lock);
+	free(sd->root);
+	free(sd->key);
 	free(sd->path);
 	free(sd);
+}
+
+/* The folder's fd, made first when asked to: -ENOENT when it does not exist and make is 0. */
+static int folder(struct statedir *sd, int make)
+{
+	int fd = -ENOENT;
+
+	pthread_mutex_lock(&sd->lock);
+	if (sd->fd < 0 && make) {
+		fd = open_key_dir(sd->root, sd->key, 1);
+		if (fd >= 0)
+			sd->fd = fd;
+	}
+	fd = sd->fd >= 0 ? sd->fd : make ? fd : -ENOENT;
+	pthread_mutex_unlock(&sd->lock);
+	return fd;
 }
 
 const char *statedir_path(const struct statedir *sd)
@@ -149,14 +183,17 @@ static int read_all(int fd, struct buf *into)
 	return 0;
 }
 
-int statedir_read(const struct statedir *sd, const char *name, struct buf *out)
+int statedir_read(struct statedir *sd, const char *name, struct buf *out)
 {
 	struct buf text = BUF_INIT;
-	int fd, rc;
+	int dir, fd, rc;
 
 	if (!plain_name(name, 0))
 		return -EINVAL;
-	fd = openat(sd->fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	dir = folder(sd, 0);
+	if (dir < 0)
+		return dir;
+	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	rc = read_all(fd, &text);
@@ -190,15 +227,18 @@ static void temp_name(const char *name, char *tmp, size_t size)
 	snprintf(tmp, size, ".%s.%ld.%u.tmp", name, (long)getpid(), atomic_fetch_add(&counter, 1));
 }
 
-int statedir_write(const struct statedir *sd, const char *name, const void *data, size_t len)
+int statedir_write(struct statedir *sd, const char *name, const void *data, size_t len)
 {
 	char tmp[200];
-	int fd, rc;
+	int dir, fd, rc;
 
 	if (!plain_name(name, 0))
 		return -EINVAL;
+	dir = folder(sd, 1);
+	if (dir < 0)
+		return dir;
 	temp_name(name, tmp, sizeof(tmp));
-	fd = openat(sd->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	rc = write_all(fd, data, len);
@@ -207,28 +247,32 @@ int statedir_write(const struct statedir *sd, const char *name, const void *data
 		rc = -errno;
 	if (close(fd) && !rc)
 		rc = -errno;
-	if (!rc && renameat(sd->fd, tmp, sd->fd, name))
+	if (!rc && renameat(dir, tmp, dir, name))
 		rc = -errno;
 	if (rc)
-		unlinkat(sd->fd, tmp, 0);
+		unlinkat(dir, tmp, 0);
 	/* The rename itself is in the folder: made durable by the folder's fsync. */
-	else if (fsync(sd->fd))
+	else if (fsync(dir))
 		rc = -errno;
 	return rc;
 }
 
-int statedir_set_aside(const struct statedir *sd, const char *name, char *aside, size_t size)
+int statedir_set_aside(struct statedir *sd, const char *name, char *aside, size_t size)
 {
 	char stamp[32], moved[200];
 	time_t now = time(NULL);
 	struct tm tm;
+	int dir;
 
 	if (!plain_name(name, 0))
 		return -EINVAL;
+	dir = folder(sd, 0);
+	if (dir < 0)
+		return dir;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(moved, sizeof(moved), "%s.bad-%s", name, stamp);
-	if (renameat(sd->fd, name, sd->fd, moved))
+	if (renameat(dir, name, dir, moved))
 		return -errno;
 	if (aside)
 		snprintf(aside, size, "%s", moved);

@@ -26,9 +26,12 @@ struct statedir;
 char *statedir_default_root(void);
 
 /*
- * The folder of one cluster's state, root/key, made (with root, mode 0700)
- * when missing. key is a cluster UUID: letters, digits, '-' and '_' only,
- * else -EINVAL. 0 with *out set, or a negative errno.
+ * The folder of one cluster's state, root/key. Nothing is made until the
+ * first write, which makes it (with root) mode 0700; a folder of ours that
+ * is looser is tightened to 0700. key is a cluster UUID: letters, digits,
+ * '-' and '_' only, else -EINVAL. 0 with *out set (the folder may not
+ * exist yet), or a negative errno (root or the folder cannot be opened:
+ * a file, no permission). Safe to share between threads.
  */
 int statedir_open(const char *root, const char *key, struct statedir **out);
 void statedir_free(struct statedir *sd);
@@ -40,14 +43,14 @@ const char *statedir_path(const struct statedir *sd);
  * with '.') into out: 0, -ENOENT when there is none, or another negative
  * errno (out untouched then).
  */
-int statedir_read(const struct statedir *sd, const char *name, struct buf *out);
+int statedir_read(struct statedir *sd, const char *name, struct buf *out);
 /* Replaces the file called name with data, atomically; mode 0600. 0 or a negative errno. */
-int statedir_write(const struct statedir *sd, const char *name, const void *data, size_t len);
+int statedir_write(struct statedir *sd, const char *name, const void *data, size_t len);
 /*
  * Moves a file esfs cannot use out of the way, to name.bad-<UTC time>, so
  * that the next write does not destroy what it held. The new name goes to
  * aside (when given). 0 or a negative errno.
  */
-int statedir_set_aside(const struct statedir *sd, const char *name, char *aside, size_t size);
+int statedir_set_aside(struct statedir *sd, const char *name, char *aside, size_t size);
 
 #endif

@@ -217,7 +217,7 @@ static int parse_state(const char *text, struct entry **texts, struct entry **pe
  * The file's lists, or none at all: 0 (a missing file is an empty state),
  * or a negative errno when the file could be neither used nor set aside.
  */
-static int load(const struct statedir *dir, struct entry **texts, struct entry **pending)
+static int load(struct statedir *dir, struct entry **texts, struct entry **pending)
 {
 	struct buf text = BUF_INIT;
 	char aside[256];

@@ -125,6 +125,7 @@ def test_ready_comes_once_the_mount_answers_and_stopping_at_unmount(engine, esfs
         assert message["MAINPID"] == str(m.proc.pid)
         assert message["STATUS"].startswith(f"node {engine.url}; requests "), message
         assert "failed operations 0" in message["STATUS"]
+        assert os.listdir(m.state_dir) == [], "a mount that keeps nothing writes nothing"
     finally:
         assert m.stop() == 0
     assert notify.next(10) == {"STOPPING": "1"}
@@ -279,6 +280,7 @@ def test_another_cluster_does_not_see_the_state(engine, esfs_bin, unique, tmp_pa
     with Mount(other.url, binary=esfs_bin, state_dir=state) as m:
         assert m.json(name, "_defaults.json") == {}
         assert pending not in os.listdir(m.path)
+        write(m.p(name, "_defaults.json"), '{"indices": "only-there"}')
     with Mount(engine.url, binary=esfs_bin, state_dir=state) as m:
         assert m.json(name, "_defaults.json") == defaults
         assert pending in os.listdir(m.path)

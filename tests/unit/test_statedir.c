@@ -38,12 +38,47 @@ static void a_folder_per_key_made_private(void)
 
 	CHECK_INT(statedir_open(root, "TZv306TGQ2qjSDflGWzmHg", &sd), 0);
 	CHECK(sd != NULL);
+	CHECK_INT(statedir_write(sd, "f", "x", 1), 0);
 	mode_of(statedir_path(sd), &mode);
 	CHECK_INT(mode, 0700);
 	mode_of(root, &mode);
 	CHECK_INT(mode, 0700);
 	statedir_free(sd);
 	free(root);
+}
+
+static void nothing_is_made_before_the_first_write(void)
+{
+	char *root = temp_root();
+	struct statedir *sd;
+	struct buf b = BUF_INIT;
+	struct stat st;
+	char aside[64];
+
+	CHECK_INT(statedir_open(root, "k", &sd), 0);
+	CHECK_INT(statedir_read(sd, "f", &b), -ENOENT);
+	CHECK_INT(statedir_set_aside(sd, "f", aside, sizeof(aside)), -ENOENT);
+	CHECK_INT(stat(root, &st), -1);
+	CHECK_INT(errno, ENOENT);
+	statedir_free(sd);
+	free(root);
+}
+
+static void a_root_that_is_a_file_is_refused(void)
+{
+	char tmpl[] = "/tmp/esfs-unit-state-XXXXXX";
+	char *dir = mkdtemp(tmpl), *file = NULL;
+	struct statedir *sd = NULL;
+	FILE *f;
+
+	CHECK(dir && asprintf(&file, "%s/file", dir) > 0);
+	f = fopen(file, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	CHECK_INT(statedir_open(file, "k", &sd), -ENOTDIR);
+	CHECK(sd == NULL);
+	free(file);
 }
 
 static void keys_and_names_that_walk_are_refused(void)
@@ -156,6 +191,8 @@ static void default_root_follows_xdg(void)
 
 static const struct unit_case cases[] = {
 	{ "a_folder_per_key_made_private", a_folder_per_key_made_private },
+	{ "nothing_is_made_before_the_first_write", nothing_is_made_before_the_first_write },
+	{ "a_root_that_is_a_file_is_refused", a_root_that_is_a_file_is_refused },
 	{ "keys_and_names_that_walk_are_refused", keys_and_names_that_walk_are_refused },
 	{ "files_are_replaced_whole", files_are_replaced_whole },
 	{ "no_temporary_file_is_left", no_temporary_file_is_left },
