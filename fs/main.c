@@ -109,7 +109,7 @@ static void usage(const char *prog)
 	       "                           records are kept between mounts, per cluster UUID\n"
 	       "                           (default /var/lib/esfs for root, else\n"
 	       "                           $XDG_STATE_HOME/esfs or ~/.local/state/esfs)\n\n"
-	       "Under systemd, esfs -f in a Type=notify unit sends READY=1 once the mount answers.\n"
+	       "Under systemd, esfs -f in a Type=notify unit sends READY=1 once the mount answers.\n\n"
 	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
 	       "credentials file; never from the command line.\n\n",
 	       prog);
@@ -258,7 +258,8 @@ static int setup_aws_signer(struct options *o, const struct credentials *cred, s
 
 /*
  * The state directory's root, absolute (the daemon's working directory is
- * /). Nothing is made here: only once the cluster's UUID is known.
+ * /). Nothing is made here: only at the first change to keep, once the
+ * cluster's UUID is known.
  */
 static int choose_state_root(struct options *o)
 {
