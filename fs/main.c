@@ -317,22 +317,33 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	return 0;
 }
 
-/* A timeout no longer than what is left of the wait (at least 1 ms: curl takes 0 as none). */
-static long capped_ms(long ms, double left)
+/*
+ * Timeouts no longer than what is left of the wait (at least 1 ms: curl
+ * takes 0 as none); deadline 0: the usual ones. The client reads hc at each
+ * request, so each request is cut to the time left when it starts.
+ */
+static void cap_timeouts(struct http_config *hc, const struct http_config *usual, double deadline)
 {
-	long cap = (long)(left * 1000);
+	long left = (long)((deadline - monotonic_seconds()) * 1000);
 
-	if (left <= 0)
-		return ms;
-	return cap < 1 ? 1 : cap < ms ? cap : ms;
+	hc->connect_timeout_ms = usual->connect_timeout_ms;
+	hc->timeout_ms = usual->timeout_ms;
+	if (deadline <= 0)
+		return;
+	if (left < 1)
+		left = 1;
+	if (hc->connect_timeout_ms > left)
+		hc->connect_timeout_ms = left;
+	if (hc->timeout_ms > left)
+		hc->timeout_ms = left;
 }
 
 /*
  * One attempt: the engine, then the cluster's UUID (the key of its state;
- * when it cannot be had now, the state is found later). left: seconds left
- * to wait, which bound each request; 0 for the usual timeouts.
+ * when it cannot be had now, the state is found later). deadline: when the
+ * wait ends (monotonic seconds), 0 for none.
  */
-static int probe_once(struct esfs_mount *m, double left, struct esfs_error *err)
+static int probe_once(struct esfs_mount *m, double deadline, struct esfs_error *err)
 {
 	struct http_config hc = m->http;
 	struct esfs_error uuid_err = { 0 };
@@ -340,8 +351,7 @@ static int probe_once(struct esfs_mount *m, double left, struct esfs_error *err)
 	struct client *cl;
 	int rc;
 
-	hc.connect_timeout_ms = capped_ms(hc.connect_timeout_ms, left);
-	hc.timeout_ms = capped_ms(hc.timeout_ms, left);
+	cap_timeouts(&hc, &m->http, deadline);
 	/* A cache for the attempt's own requests: the UUID comes from the GET / that named the engine. */
 	cl = client_new(&hc, 60);
 	memset(err, 0, sizeof(*err));
@@ -352,6 +362,7 @@ static int probe_once(struct esfs_mount *m, double left, struct esfs_error *err)
 	rc = api_engine(cl, &engine, err);
 	if (rc == 0) {
 		log_info("%s %s at %s", engine_name(engine.kind), engine.version, client_node_url(cl));
+		cap_timeouts(&hc, &m->http, deadline);
 		if (m->state_root && api_cluster_uuid(cl, m->cluster_uuid, sizeof(m->cluster_uuid), &uuid_err))
 			log_warn("the cluster's UUID is not known yet (%s: %s): its state is loaded once it is",
 				 uuid_err.type, uuid_err.reason);
@@ -382,11 +393,11 @@ static void report_no_cluster(const struct options *o, const char *notify_socket
  */
 static int probe_cluster(const struct options *o, struct esfs_mount *m, const char *notify_socket)
 {
-	double deadline = monotonic_seconds() + o->wait_seconds, left = o->wait_seconds;
+	double deadline = o->wait_seconds > 0 ? monotonic_seconds() + o->wait_seconds : 0, left;
 	struct esfs_error err;
 	int rc;
 
-	while ((rc = probe_once(m, left, &err)) && o->wait_seconds > 0 &&
+	while ((rc = probe_once(m, deadline, &err)) && deadline > 0 &&
 	       (left = deadline - monotonic_seconds()) > 0)
 		usleep((useconds_t)((left < 0.5 ? left : 0.5) * 1e6));
 	if (rc && o->wait_seconds > 0) {
