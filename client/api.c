@@ -54,7 +54,7 @@ struct endpoint {
 };
 
 enum endpoint_kind {
-	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_STARTS, SNAPSHOT_INFO,
+	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_UUID, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_STARTS, SNAPSHOT_INFO,
 	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY,
 	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, REPOSITORY_PUT, REPOSITORY_DELETE,
 	REPOSITORY_VERIFY, INDEX_DELETE,
@@ -66,6 +66,9 @@ static const struct endpoint endpoints[] = {
 	[LOCAL_NODE] = { "GET", "/_nodes/_local", "?filter_path=cluster_name,nodes.*.name,"
 			 "nodes.*.version,nodes.*.build_flavor,nodes.*.build_type,nodes.*.build_hash",
 			 STALE_NOTHING },
+	/* The UUID where GET / is refused: the one field of the state's metadata, nothing else rendered. */
+	[CLUSTER_UUID] = { "GET", "/_cluster/state/metadata", "?filter_path=metadata.cluster_uuid",
+			   STALE_NOTHING },
 	[CLUSTER_HEALTH] = { "GET", "/_cluster/health", NULL, STALE_NOTHING },
 	[REPOSITORIES] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
 	/*
@@ -226,6 +229,52 @@ int api_engine(struct client *cl, struct engine *out, struct esfs_error *err)
 	}
 	client_engine_remember(cl, out);
 	return 0;
+}
+
+/* "_na_" is what a node says before a master was elected: no UUID, and no key for state. */
+static int take_uuid(const cJSON *holder, char *out, size_t size, struct esfs_error *err)
+{
+	const char *uuid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(holder, "cluster_uuid"));
+
+	if (!uuid || !uuid[0] || !strcmp(uuid, "_na_") || strlen(uuid) >= size) {
+		errmap_set(err, ENODATA, "no_cluster_uuid", "the cluster did not name its UUID%s",
+			   uuid && !strcmp(uuid, "_na_") ? " (no master elected yet)" : "");
+		return -ENODATA;
+	}
+	strcpy(out, uuid);
+	return 0;
+}
+
+static int uuid_from_state(struct client *cl, char *out, size_t size, struct esfs_error *err)
+{
+	struct cached *state;
+	int rc = get(cl, CLUSTER_UUID, NULL, NULL, &state, err);
+
+	if (rc)
+		return rc;
+	rc = take_uuid(cJSON_GetObjectItemCaseSensitive(state->json, "metadata"), out, size, err);
+	cached_release(state);
+	return rc;
+}
+
+int api_cluster_uuid(struct client *cl, char *out, size_t size, struct esfs_error *err)
+{
+	struct engine known;
+	struct cached *info;
+	int rc;
+
+	if (client_engine_known(cl, &known) == 0 && known.no_root_endpoint)
+		return uuid_from_state(cl, out, size, err);
+	rc = get(cl, CLUSTER_ROOT, NULL, NULL, &info, err);
+	if (rc && root_endpoint_refused(err)) {
+		memset(err, 0, sizeof(*err));
+		return uuid_from_state(cl, out, size, err);
+	}
+	if (rc)
+		return rc;
+	rc = take_uuid(info->json, out, size, err);
+	cached_release(info);
+	return rc;
 }
 
 int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err)

@@ -19,6 +19,12 @@ struct cJSON;
 int api_cluster_info(struct client *cl, struct cached **out, struct esfs_error *err);
 /* The engine and version, detected on first use from api_cluster_info. */
 int api_engine(struct client *cl, struct engine *out, struct esfs_error *err);
+/*
+ * The cluster's UUID into out (size bytes, written only on success): GET /'s
+ * cluster_uuid, or the cluster state's where GET / is refused. -ENODATA
+ * while the cluster has none yet (no master elected: "_na_").
+ */
+int api_cluster_uuid(struct client *cl, char *out, size_t size, struct esfs_error *err);
 /* GET /_cluster/health */
 int api_cluster_health(struct client *cl, struct cached **out, struct esfs_error *err);
 /* GET /_snapshot: every repository with its type and settings. */

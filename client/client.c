@@ -70,6 +70,11 @@ struct client *client_new(const struct http_config *hc, double cache_ttl)
 	return cl;
 }
 
+const char *client_node_url(struct client *cl)
+{
+	return http_node_url(cl->http);
+}
+
 void client_free(struct client *cl)
 {
 	if (!cl)

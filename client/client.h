@@ -14,6 +14,8 @@ struct client;
 
 struct client *client_new(const struct http_config *hc, double cache_ttl);
 void client_free(struct client *cl);
+/* The node in use: the one that answered last. */
+const char *client_node_url(struct client *cl);
 
 /* A cached GET of target: a reference to release with cached_release, or a negative errno. */
 int client_get(struct client *cl, const char *target, struct cached **out, struct esfs_error *err);

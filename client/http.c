@@ -479,6 +479,11 @@ int http_request(struct http *h, const char *method, const char *target, const c
 	return -err->err;
 }
 
+const char *http_node_url(struct http *h)
+{
+	return h->cfg->urls[atomic_load(&h->node) % h->cfg->nurls];
+}
+
 void http_response_free(struct http_response *resp)
 {
 	buf_free(&resp->body);

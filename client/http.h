@@ -59,4 +59,7 @@ int http_request(struct http *h, const char *method, const char *target, const c
 
 void http_response_free(struct http_response *resp);
 
+/* The base URL of the node that answered last (the one tried first next): for status lines. */
+const char *http_node_url(struct http *h);
+
 #endif

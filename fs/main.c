@@ -11,12 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/aws/sign.h"
 #include "client/api.h"
 #include "client/client.h"
 #include "client/credentials.h"
 #include "client/log.h"
+#include "client/sdnotify.h"
+#include "client/statedir.h"
+#include "client/sys.h"
+#include "fs/notify.h"
 #include "fs/ops.h"
 #include "fs/service.h"
 #include "fs/tree.h"
@@ -33,6 +38,9 @@ struct options {
 	char *aws_service;
 	char *log_level;
 	char *logfile;
+	char *state_dir;
+	char *wait_for_cluster;
+	char *mountpoint;
 	int aws_sigv4;
 	int insecure;
 	int nodelete;
@@ -43,6 +51,8 @@ struct options {
 	int show_version;
 	int positional;
 	struct aws_signer *aws_signer;
+	char *state_root;	/* state_dir made absolute, or the default */
+	double wait_seconds;	/* wait_for_cluster; 0: mount at once */
 };
 
 enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_FOREGROUND, KEY_DEBUG };
@@ -62,6 +72,8 @@ static const struct fuse_opt option_spec[] = {
 	OPT("aws_service=%s", aws_service),
 	OPT("log_level=%s", log_level),
 	OPT("logfile=%s", logfile),
+	OPT("state_dir=%s", state_dir),
+	OPT("wait_for_cluster=%s", wait_for_cluster),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -98,7 +110,15 @@ static void usage(const char *prog)
 	       "    -o log_level=L         error, warn, info or debug (every request); default info,\n"
 	       "                           debug with -d\n"
 	       "    -o logfile=FILE        log to FILE (appended to; reopened on SIGHUP) instead of\n"
-	       "                           stderr with -f or syslog (identifier esfs) in the background\n\n"
+	       "                           stderr with -f or syslog (identifier esfs) in the background\n"
+	       "    -o wait_for_cluster=S  wait up to S seconds at start for a node to answer, else\n"
+	       "                           exit 1 and mount nothing (default: mount at once, and\n"
+	       "                           the tree reports a cluster that does not answer)\n"
+	       "    -o state_dir=DIR       where _defaults.json, pending repositories and restore\n"
+	       "                           records are kept between mounts, per cluster UUID\n"
+	       "                           (default /var/lib/esfs for root, else\n"
+	       "                           $XDG_STATE_HOME/esfs or ~/.local/state/esfs)\n\n"
+	       "Under systemd, esfs -f in a Type=notify unit sends READY=1 once the mount answers.\n"
 	       "SIGHUP reopens the log file and drops esfs's cache, as echo 1 > MOUNTPOINT/_esfs/flush does.\n\n"
 	       "Credentials come from ESFS_USER and ESFS_PASSWORD, or ESFS_API_KEY, or the\n"
 	       "credentials file; never from the command line.\n\n",
@@ -117,11 +137,13 @@ static int on_option(void *data, const char *arg, int key, struct fuse_args *out
 	case KEY_FOREGROUND:	o->foreground = 1; return 1;
 	case KEY_DEBUG:		o->debug = o->foreground = 1; return 1;
 	case FUSE_OPT_KEY_NONOPT:
-		/* The URLs, then the mount point, which FUSE keeps. */
+		/* The URLs, then the mount point, which FUSE keeps (and esfs notes, for readiness). */
 		if (o->positional++ == 0) {
 			o->urls = strdup(arg);
 			return 0;
 		}
+		if (o->positional == 2)
+			o->mountpoint = strdup(arg);
 		return 1;
 	default:
 		return 1;
@@ -272,6 +294,37 @@ static int setup_aws_signer(struct options *o, const struct credentials *cred, s
 	return 0;
 }
 
+/*
+ * The state directory's root, absolute (the daemon's working directory is
+ * /). Nothing is made here: only at the first change to keep, once the
+ * cluster's UUID is known.
+ */
+static int choose_state_root(struct options *o)
+{
+	o->state_root = o->state_dir ? path_absolute(o->state_dir) : statedir_default_root();
+	if (o->state_dir && !o->state_dir[0]) {
+		fprintf(stderr, "esfs: state_dir= needs a directory\n");
+		return -1;
+	}
+	if (!o->state_root)
+		fprintf(stderr, "esfs: no state directory (no HOME): the state is kept in memory only\n");
+	return 0;
+}
+
+/* The mount point as FUSE will see it, for the readiness check that stats a file in it. */
+static void note_mountpoint(struct options *o, struct esfs_mount *m)
+{
+	char *abs = o->mountpoint ? realpath(o->mountpoint, NULL) : NULL;
+
+	if (!abs && o->mountpoint)
+		abs = path_absolute(o->mountpoint);
+	if (abs) {
+		free(o->mountpoint);
+		o->mountpoint = abs;
+	}
+	m->mountpoint = o->mountpoint;
+}
+
 static int build_mount(struct options *o, struct credentials *cred, struct esfs_mount *m)
 {
 	double connect_timeout, timeout, write_timeout;
@@ -280,7 +333,9 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	    parse_seconds(o->timeout, "timeout", 10, 1, &timeout) ||
 	    parse_seconds(o->write_timeout, "write_timeout", 60, 1, &write_timeout) ||
 	    parse_seconds(o->cache_ttl, "cache_ttl", 2, 0, &m->cache_ttl) ||
-	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials"))
+	    parse_seconds(o->wait_for_cluster, "wait_for_cluster", 0, 1, &o->wait_seconds) ||
+	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials") ||
+	    choose_state_root(o))
 		return -1;
 	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
 	    setup_aws_signer(o, cred, m))
@@ -295,27 +350,102 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	m->http.cacert = o->cacert;
 	m->http.insecure = o->insecure;
 	m->read_only = o->read_only;
+	m->state_root = o->state_root;
+	note_mountpoint(o, m);
 	return 0;
 }
 
 /*
- * One request before mounting, so that a wrong URL or password is said on
- * the terminal. The mount goes on regardless: a cluster may come back.
+ * Timeouts no longer than what is left of the wait (at least 1 ms: curl
+ * takes 0 as none); deadline 0: the usual ones. The client reads hc at each
+ * request, so each request is cut to the time left when it starts.
  */
-static void probe_cluster(const struct esfs_mount *m)
+static void cap_timeouts(struct http_config *hc, const struct http_config *usual, double deadline)
 {
-	struct client *cl = client_new(&m->http, 0);
-	struct esfs_error err = { 0 };
-	struct engine engine;
+	long left = (long)((deadline - monotonic_seconds()) * 1000);
 
-	if (!cl)
+	hc->connect_timeout_ms = usual->connect_timeout_ms;
+	hc->timeout_ms = usual->timeout_ms;
+	if (deadline <= 0)
 		return;
-	if (api_engine(cl, &engine, &err) == 0)
-		log_info("%s %s at %s", engine_name(engine.kind), engine.version, m->http.urls[0]);
-	else
+	if (left < 1)
+		left = 1;
+	if (hc->connect_timeout_ms > left)
+		hc->connect_timeout_ms = left;
+	if (hc->timeout_ms > left)
+		hc->timeout_ms = left;
+}
+
+/*
+ * One attempt: the engine, then the cluster's UUID (the key of its state;
+ * when it cannot be had now, the state is found later). deadline: when the
+ * wait ends (monotonic seconds), 0 for none.
+ */
+static int probe_once(struct esfs_mount *m, double deadline, struct esfs_error *err)
+{
+	struct http_config hc = m->http;
+	struct esfs_error uuid_err = { 0 };
+	struct engine engine;
+	struct client *cl;
+	int rc;
+
+	cap_timeouts(&hc, &m->http, deadline);
+	/* A cache for the attempt's own requests: the UUID comes from the GET / that named the engine. */
+	cl = client_new(&hc, 60);
+	memset(err, 0, sizeof(*err));
+	if (!cl) {
+		errmap_set(err, ENOMEM, "out_of_memory", "cannot set up the HTTP client");
+		return -ENOMEM;
+	}
+	rc = api_engine(cl, &engine, err);
+	if (rc == 0) {
+		log_info("%s %s at %s", engine_name(engine.kind), engine.version, client_node_url(cl));
+		cap_timeouts(&hc, &m->http, deadline);
+		if (m->state_root && api_cluster_uuid(cl, m->cluster_uuid, sizeof(m->cluster_uuid), &uuid_err))
+			log_warn("the cluster's UUID is not known yet (%s: %s): its state is loaded once it is",
+				 uuid_err.type, uuid_err.reason);
+	}
+	client_free(cl);
+	return rc;
+}
+
+/* Says why the wait failed, on the terminal and to systemd (whose unit then fails). */
+static void report_no_cluster(const struct options *o, const char *notify_socket,
+			      const struct esfs_error *err)
+{
+	char status[800];
+
+	snprintf(status, sizeof(status), "STATUS=no node answered within %g seconds: %s (%s: %s)",
+		 o->wait_seconds, errmap_errno_name(err->err), err->type, err->reason);
+	fprintf(stderr, "esfs: %s; nothing is mounted\n", status + 7);
+	if (notify_socket)
+		sdnotify_send(notify_socket, status);
+}
+
+/*
+ * Requests before mounting, so that a wrong URL or password is said on the
+ * terminal and the cluster's state is found. Without wait_for_cluster the
+ * mount goes on regardless: a cluster may come back. With it, esfs asks
+ * again (twice a second) until a node answers or the time is up, and no
+ * request outlasts the time left: -1 then, and nothing is mounted.
+ */
+static int probe_cluster(const struct options *o, struct esfs_mount *m, const char *notify_socket)
+{
+	double deadline = o->wait_seconds > 0 ? monotonic_seconds() + o->wait_seconds : 0, left;
+	struct esfs_error err;
+	int rc;
+
+	while ((rc = probe_once(m, deadline, &err)) && deadline > 0 &&
+	       (left = deadline - monotonic_seconds()) > 0)
+		usleep((useconds_t)((left < 0.5 ? left : 0.5) * 1e6));
+	if (rc && o->wait_seconds > 0) {
+		report_no_cluster(o, notify_socket, &err);
+		return -1;
+	}
+	if (rc)
 		log_warn("cluster not usable yet: %s (%s: %s)", errmap_errno_name(err.err), err.type,
 			 err.reason);
-	client_free(cl);
+	return 0;
 }
 
 static void print_version(void)
@@ -382,7 +512,9 @@ static int serve(struct fuse_args *args, struct esfs_mount *m)
 		fprintf(stderr, "esfs: cannot set up the HTTP client: out of memory\n");
 		return 1;
 	}
-	return fuse_main(args->argc, args->argv, &esfs_ops, m);
+	rc = fuse_main(args->argc, args->argv, &esfs_ops, m);
+	/* systemctl stop (SIGTERM) is a clean end, not fuse_main's failure 8. */
+	return rc == 8 && notify_stopped_by_signal() ? 0 : rc;
 }
 
 int main(int argc, char **argv)
@@ -391,10 +523,15 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct credentials cred = { 0 };
 	struct esfs_mount m = { 0 };
+	/* Taken first, before any thread: nothing esfs starts inherits it. */
+	char *notify_socket = sdnotify_take_socket();
 	int rc = 1, level = LOG_LEVEL_DEFAULT;
 
-	if (fuse_opt_parse(&args, &o, option_spec, on_option))
+	m.notify_socket = notify_socket;
+	if (fuse_opt_parse(&args, &o, option_spec, on_option)) {
+		free(notify_socket);
 		return 1;
+	}
 	if (o.show_version) {
 		print_version();
 		rc = 0;
@@ -406,8 +543,7 @@ int main(int argc, char **argv)
 		   add_default_options(&args, m.http.urls[0], m.cache_ttl) == 0) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		log_init(1, level, NULL);
-		probe_cluster(&m);
-		if (start_logging(&o, level) == 0)
+		if (probe_cluster(&o, &m, notify_socket) == 0 && start_logging(&o, level) == 0)
 			rc = serve(&args, &m);
 		esfs_mount_release(&m);
 		curl_global_cleanup();
@@ -426,6 +562,11 @@ int main(int argc, char **argv)
 	free(o.aws_service);
 	free(o.log_level);
 	free(o.logfile);
+	free(o.state_dir);
+	free(o.state_root);
+	free(o.wait_for_cluster);
+	free(o.mountpoint);
+	free(notify_socket);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -9,11 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/api.h"
 #include "client/errlog.h"
 #include "client/log.h"
 #include "client/stats.h"
 #include "fs/lookup.h"
 #include "fs/pagecache.h"
+#include "fs/notify.h"
 #include "fs/service.h"
 #include "fs/tree.h"
 
@@ -30,6 +32,7 @@ struct esfs_ctx {
 	struct open_file *open_files;
 	struct pagecache *pagecache;	/* what the kernel holds of each path */
 	struct fuse *fuse;		/* for invalidations outside a FUSE request (SIGHUP) */
+	struct notifier *notifier;	/* systemd's notifications, when asked for */
 };
 
 /*
@@ -543,6 +546,52 @@ static int esfs_statfs(const char *path, struct statvfs *st)
 	return 0;
 }
 
+/* The cluster's folder of the state directory; failures are logged, and the state stays in memory. */
+static int open_state_dir(const struct esfs_mount *mount, const char *uuid, struct statedir **out)
+{
+	int rc = statedir_open(mount->state_root, uuid, out);
+
+	if (rc)
+		log_err("state: cannot use %s/%s (%s): this mount keeps its state in memory only",
+			mount->state_root, uuid, strerror(-rc));
+	return rc;
+}
+
+/*
+ * Where the state goes when the cluster did not answer at mount time: asked
+ * again (at most once a second) while no node answers or no master is
+ * elected; a cluster that refuses to name its UUID is not asked again.
+ */
+static int locate_state(void *ctx_, struct statedir **out)
+{
+	struct esfs_ctx *ctx = ctx_;
+	struct esfs_error err = { 0 };
+	char uuid[sizeof(ctx->mount->cluster_uuid)];
+	int rc = api_cluster_uuid(ctx->tree.client, uuid, sizeof(uuid), &err);
+
+	if (rc && (rc == -ENODATA || !err.status || err.status >= 500))
+		return -EAGAIN;
+	if (rc) {
+		log_err("state: the cluster does not name its UUID (%s: %s): this mount keeps its "
+			"state in memory only", err.type, err.reason);
+		return rc;
+	}
+	return open_state_dir(ctx->mount, uuid, out);
+}
+
+static void keep_state(struct esfs_ctx *ctx)
+{
+	const struct esfs_mount *mount = ctx->mount;
+	struct statedir *dir;
+
+	if (!mount->state_root)
+		return;
+	if (!mount->cluster_uuid[0])
+		state_locate_with(ctx->tree.state, locate_state, ctx);
+	else if (open_state_dir(mount, mount->cluster_uuid, &dir) == 0)
+		state_attach(ctx->tree.state, dir);
+}
+
 /*
  * The tree and its client are made before fuse_main, so that a failure is
  * esfs's exit status rather than a mount that answers nothing. Nothing here
@@ -574,6 +623,7 @@ int esfs_mount_prepare(struct esfs_mount *mount)
 		esfs_mount_release(mount);
 		return -ENOMEM;
 	}
+	keep_state(ctx);
 	return 0;
 }
 
@@ -616,16 +666,26 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
 	mount->ctx->fuse = fuse_get_context()->fuse;
+	notify_watch_stop_signals();
 	/* Here, after the fork into the background: a thread started before it would not be in the daemon. */
 	if (service_start(&mount->ctx->tree))
 		log_warn("cannot start the thread that handles SIGHUP: it will do nothing");
+	if (mount->notify_socket) {
+		mount->ctx->notifier = notify_start(mount->notify_socket, mount->mountpoint,
+						    mount->ctx->tree.client);
+		if (!mount->ctx->notifier)
+			log_err("cannot start the thread that tells systemd the mount is ready");
+	}
 	return mount->ctx;
 }
 
-/* Before the tree goes: the SIGHUP thread uses it. */
+/* At unmount, while the tree is still whole: both threads use it. */
 static void esfs_destroy(void *private_data)
 {
-	(void)private_data;
+	struct esfs_ctx *ctx = private_data;
+
+	notify_stop(ctx->notifier);
+	ctx->notifier = NULL;
 	service_stop();
 }
 

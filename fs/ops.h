@@ -15,6 +15,11 @@ struct esfs_mount {
 	double cache_ttl;
 	int read_only;
 	int nodelete;
+	/* The state directory's root (NULL: state in memory only), and the cluster's UUID when known. */
+	const char *state_root;
+	char cluster_uuid[64];
+	const char *notify_socket;	/* systemd's $NOTIFY_SOCKET, or NULL */
+	const char *mountpoint;		/* absolute */
 	struct esfs_ctx *ctx;	/* the tree: made by esfs_mount_prepare */
 };
 

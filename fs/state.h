@@ -1,21 +1,50 @@
 /*
  * What a mount remembers that the cluster does not: repository folders made
  * with mkdir and not registered yet, each repository's _defaults.json, and
- * each snapshot's last restore request with its answer. It lives as long as
- * the mount; nothing is written to disk.
+ * each snapshot's last restore request with its answer. Kept in memory and,
+ * once the cluster's UUID is known, in the state directory's file of that
+ * cluster (client/statedir.h), rewritten at every change: a remount finds
+ * it again, another cluster never sees it.
  */
 #ifndef ESFS_STATE_H
 #define ESFS_STATE_H
 
 #include "client/buf.h"
+#include "client/statedir.h"
 
 struct mount_state;
+
+/* The file in the cluster's state folder. */
+#define STATE_FILE "mount.json"
 
 struct mount_state *state_new(void);
 void state_free(struct mount_state *st);
 
+/*
+ * Keeps the state in dir from now on (taking dir over, even on failure):
+ * what its file holds is loaded, what this mount set already wins over it,
+ * and the two are written back. A file that cannot be read or understood is
+ * set aside (statedir_set_aside) and said in the log and /_esfs/errors: the
+ * state starts empty. 0, or a negative errno when even that failed (the
+ * state then stays in memory only, and the file is left as it was).
+ */
+int state_attach(struct mount_state *st, struct statedir *dir);
+/*
+ * Finds where to keep the state (the cluster's UUID may be unknown at
+ * mount time): 0 with *out set, -EAGAIN to be asked again later (not
+ * sooner than a second), any other errno never to be asked again.
+ */
+typedef int state_locate_fn(void *ctx, struct statedir **out);
+/* Has the first access to the state after fn's last -EAGAIN call fn, then state_attach. */
+void state_locate_with(struct mount_state *st, state_locate_fn *fn, void *ctx);
+
 /* Named texts: "defaults/<repo>", "restore/<repo>/<snap>". Get copies into out; -ENOENT when unset. */
 int state_get(struct mount_state *st, const char *key, struct buf *out);
+/*
+ * A failure to write the state to disk does not fail these: what they
+ * record may have happened on the cluster already. It goes to the log and
+ * /_esfs/errors, and the next change writes the whole state again.
+ */
 int state_set(struct mount_state *st, const char *key, const char *text);
 
 /* Pending repositories. add: -EEXIST when already pending. remove: -ENOENT when not. */

@@ -105,8 +105,8 @@ def mount(engine, esfs_bin):
     """A mount factory: mount(options...) mounts esfs on the engine; unmounted after the test."""
     mounts = []
 
-    def make(*options, urls=None, env=None):
-        m = Mount(urls or engine.url, options, env=env, binary=esfs_bin).start()
+    def make(*options, urls=None, env=None, state_dir=None):
+        m = Mount(urls or engine.url, options, env=env, binary=esfs_bin, state_dir=state_dir).start()
         mounts.append(m)
         return m
 

@@ -5,6 +5,7 @@ scripts/engine.sh; nothing here imitates them.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -154,13 +155,20 @@ def wait_until(predicate, limit=60, step=0.2):
 
 
 class Mount:
-    """esfs mounted in the foreground on a temporary folder."""
+    """esfs mounted in the foreground on a temporary folder.
 
-    def __init__(self, urls, options=(), env=None, binary=None):
+    Its state (-o state_dir) goes to a temporary folder of its own, removed at stop, so that
+    no test writes to the real default (/var/lib/esfs for root) or sees another test's state;
+    state_dir= names one to share between mounts (kept), as does a state_dir= option."""
+
+    def __init__(self, urls, options=(), env=None, binary=None, state_dir=None):
         self.path = tempfile.mkdtemp(prefix="esfs-mnt-")
         self.log_path = self.path + ".log"
         self.urls = urls
         self.options = list(options)
+        named = any(o.startswith("state_dir=") for o in self.options)
+        self.own_state = state_dir is None and not named
+        self.state_dir = tempfile.mkdtemp(prefix="esfs-state-") if self.own_state else state_dir
         self.env = dict(os.environ, **(env or {}))
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
@@ -169,6 +177,8 @@ class Mount:
 
     def argv(self):
         args = [self.binary, "-f"]
+        if self.state_dir:
+            args += ["-o", f"state_dir={self.state_dir}"]
         for o in self.options:
             args += ["-o", o]
         return args + [self.urls, self.path]
@@ -206,6 +216,8 @@ class Mount:
         out = self.output()
         self.log.close()
         os.rmdir(self.path)
+        if self.own_state:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
         for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
             assert marker not in out, f"sanitizer report from esfs:\n{out[-6000:]}"
         return rc

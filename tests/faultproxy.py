@@ -10,9 +10,9 @@ import threading
 class FaultProxy:
     """proxy = FaultProxy(engine_port).start(); proxy.url; proxy.requests; proxy.break_next(n)"""
 
-    def __init__(self, upstream_port):
+    def __init__(self, upstream_port, port=0):
         self.upstream = ("127.0.0.1", upstream_port)
-        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server = socket.create_server(("127.0.0.1", port))
         self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
         self.requests = []          # (method, path, {header: value}) of every request forwarded
         self.lock = threading.Lock()

@@ -265,7 +265,9 @@ def test_relative_cacert_works_once_esfs_runs_in_the_background(secure, secure_r
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     env = clean_env(**admin_env(secure))
-    proc = subprocess.run([esfs_bin, "-o", "cacert=ca.pem", secure.url, str(mnt)], cwd=tmp_path,
+    # Never the real default state folder (/var/lib/esfs for root).
+    proc = subprocess.run([esfs_bin, "-o", "cacert=ca.pem", "-o", f"state_dir={tmp_path / 'state'}",
+                           secure.url, str(mnt)], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
     try:

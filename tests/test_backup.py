@@ -520,7 +520,10 @@ def test_failed_verification_fails_cat(engine, mount, unique):
         os.unlink(blocker)
 
 
-def test_pending_repository_disappears_at_unmount(engine, mount, unique, esfs_bin):
+def test_pending_repository_lives_in_the_mounts_state_not_on_the_cluster(engine, mount, unique, esfs_bin):
+    """A pending repository is kept in the state folder (tests/test_service.py: the same folder
+    finds it again after a remount); a mount with another state folder (each Mount has its own)
+    does not see it, and the engine never heard of it."""
     from esfs_harness import Mount
     name = unique("pend")
     m = Mount(engine.url, binary=esfs_bin).start()

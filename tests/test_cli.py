@@ -21,7 +21,9 @@ def test_help_lists_esfs_and_fuse_options(build):
     assert out.startswith("usage: ") and "URL[,URL...] MOUNTPOINT" in out
     for option in ("credentials=FILE", "cacert=FILE", "insecure", "connect_timeout=S", "timeout=S",
                    "write_timeout=S", "cache_ttl=S", "nodelete", "aws_sigv4", "aws_region=R",
-                   "log_level=L", "logfile=FILE", "allow_other", "-f ", "-d "):
+                   "log_level=L", "logfile=FILE",
+                   "wait_for_cluster=S", "state_dir=DIR", "/var/lib/esfs", "~/.local/state/esfs",
+                   "allow_other", "-f ", "-d "):
         assert option in out, option
 
 
@@ -45,6 +47,9 @@ def test_version_names_the_libraries(build):
     (("-o", "timeout=0.5", "http://127.0.0.1:9", "/nonexistent"), "timeout=0.5"),
     (("-o", "connect_timeout=0", "http://127.0.0.1:9", "/nonexistent"), "connect_timeout=0"),
     (("-o", "write_timeout=0", "http://127.0.0.1:9", "/nonexistent"), "write_timeout=0"),
+    (("-o", "wait_for_cluster=0", "http://127.0.0.1:9", "/nonexistent"), "wait_for_cluster=0: expected a number of seconds from 1"),
+    (("-o", "wait_for_cluster=soon", "http://127.0.0.1:9", "/nonexistent"), "wait_for_cluster=soon"),
+    (("-o", "state_dir=", "http://127.0.0.1:9", "/nonexistent"), "state_dir= needs a directory"),
     (("-o", "cacert=no-such-ca.pem", "http://127.0.0.1:9", "/nonexistent"), "cacert=no-such-ca.pem: No such file"),
     (("ftp://127.0.0.1", "/tmp"), "expected an http:// or https:// URL"),
     (("-o", "credentials=/nonexistent", "http://127.0.0.1:9", "/tmp"), "/nonexistent"),
