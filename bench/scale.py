@@ -25,9 +25,11 @@ apply at this N).
 import argparse
 import glob
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -156,6 +158,16 @@ def main():
                 sample(indices, lambda: run(cat), watch, m, lambda: time.sleep(TTL + 0.2))
                 peak = max(peak, peak_rss_mb(m.proc.pid))
         rows.update({r.label: r for r in (first, expired, cached, indices)})
+        # Start times kept in a state directory: the first mount asks for them, the next do not.
+        kept = Row("ls -l <repo>, first after a remount, start times kept")
+        state = tempfile.mkdtemp(prefix="esfs-bench-state-")
+        with Mount(engine.url, (), binary=args.binary, state_dir=state) as m:
+            run(["ls", "-l", m.p(repo)])
+        for _ in range(args.runs):
+            with Mount(engine.url, (), binary=args.binary, state_dir=state) as m:
+                sample(kept, lambda: run(["ls", "-l", m.p(repo)]), watch, m)
+        shutil.rmtree(state, ignore_errors=True)
+        rows[kept.label] = kept
 
     with Mount(engine.url, ("cache_ttl=3600",), binary=args.binary) as m:
         one = m.p(repo, "s-000000", "state")
@@ -185,6 +197,7 @@ def main():
             failed.append(what)
     bound(statistics.median(expired.blobs) == 0, "ls -l after expiry opens no snapshot blob")
     bound(statistics.median(first.blobs) <= args.snapshots, "first ls -l opens each blob at most once")
+    bound(statistics.median(kept.blobs) == 0, "first ls -l after a remount opens no blob (times kept)")
     bound(expired.median_ms() <= 2 * base, "ls -l after expiry within 2x verbose=false")
     bound(cached.median_ms() <= base, "cached ls -l within 1x verbose=false")
     bound(statistics.median(indices.requests) <= 3, "cat */indices in at most 3 requests")

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/log.h"
 #include "client/snaplist.h"
+#include "client/starts.h"
 #include "client/urlenc.h"
 
 char *api_target(const char *head, const char *repo, const char *snap, const char *tail)
@@ -292,7 +294,50 @@ static void free_snaplist(void *view)
 	snaplist_free(view);
 }
 
-/* The listing, compact; it takes over the start times the last listing of the repository knew. */
+/* The repository's name as the target of its listing spells it (URL-encoded): the key of its start times. */
+static int listing_repo(const char *target, struct buf *repo)
+{
+	const char *head = endpoints[SNAPSHOT_LIST].head;
+	const char *name = target + strlen(head) + 1;
+
+	if (strncmp(target, head, strlen(head)) || target[strlen(head)] != '/')
+		return -EINVAL;
+	return buf_append(repo, name, strcspn(name, "/?"));
+}
+
+/* The first listing of a repository in this mount: the start times kept by earlier mounts. */
+static void load_kept_starts(struct client *cl, const char *target, struct snaplist *l)
+{
+	struct statedir *sd = client_starts_dir(cl);
+	struct buf repo = BUF_INIT;
+
+	if (sd && listing_repo(target, &repo) == 0)
+		starts_load(sd, repo.data, l);
+	buf_free(&repo);
+}
+
+/* Once the engine gave start times: kept for the next mounts (a failure costs them a request). */
+static void save_starts(struct client *cl, const char *repo, const struct snaplist *l)
+{
+	struct statedir *sd = client_starts_dir(cl);
+	struct buf name = BUF_INIT;
+	int rc;
+
+	if (!sd)
+		return;
+	rc = urlenc_segment(&name, repo);
+	if (rc == 0)
+		rc = starts_save(sd, name.data, l);
+	if (rc)
+		log_warn("state: cannot keep the start times of %s's snapshots in %s: %s", repo,
+			 statedir_path(sd), strerror(-rc));
+	buf_free(&name);
+}
+
+/*
+ * The listing, compact; it takes over the start times the last listing of
+ * the repository knew, or, the first time, those earlier mounts kept.
+ */
 static int shape_snaplist(struct client *cl, const char *target, const char *body, size_t len,
 			  struct cached **out, struct esfs_error *err)
 {
@@ -314,6 +359,8 @@ static int shape_snaplist(struct client *cl, const char *target, const char *bod
 	was = client_keep(cl, target, *out);
 	if (was)
 		snaplist_inherit(l, was->view);
+	else
+		load_kept_starts(cl, target, l);
 	cached_release(was);
 	return 0;
 }
@@ -436,6 +483,15 @@ static void settle_rest(struct snaplist *l, const struct claims *c, long long st
 			snaplist_settle(l, c->rows[i], start_ms);
 }
 
+/* Whether the answer gave a start time that is kept between mounts: one of a finished snapshot. */
+static int any_kept(const struct claims *c)
+{
+	for (size_t i = 0; i < c->count; i++)
+		if (atomic_load(&c->rows[i]->start_ms) >= 0 && snaplist_row_final(c->rows[i]))
+			return 1;
+	return 0;
+}
+
 static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
 			struct esfs_error *err)
 {
@@ -451,6 +507,8 @@ static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l,
 	answer = rc ? NULL : cJSON_ParseWithLength(body.data ? body.data : "", body.len);
 	settle_from_answer(l, answer);
 	settle_rest(l, &claims, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
+	if (rc == 0 && any_kept(&claims))
+		save_starts(cl, repo, l);
 	cJSON_Delete(answer);
 	free(claims.rows);
 	buf_free(&body);

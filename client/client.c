@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct client {
 	struct engine engine;
 	pthread_mutex_t kept_lock;
 	struct kept *kept;	/* a few keys (one per repository): a list is enough */
+	_Atomic(struct statedir *) starts_dir;
 };
 
 /* GETs target; the body, or a negative errno with err set. */
@@ -89,6 +91,7 @@ void client_free(struct client *cl)
 		free(k->key);
 		free(k);
 	}
+	statedir_free(atomic_load(&cl->starts_dir));
 	pthread_mutex_destroy(&cl->kept_lock);
 	pthread_mutex_destroy(&cl->engine_lock);
 	free(cl);
@@ -204,4 +207,17 @@ void client_engine_remember(struct client *cl, const struct engine *e)
 	pthread_mutex_lock(&cl->engine_lock);
 	cl->engine = *e;
 	pthread_mutex_unlock(&cl->engine_lock);
+}
+
+void client_keep_starts_in(struct client *cl, struct statedir *sd)
+{
+	struct statedir *none = NULL;
+
+	if (!atomic_compare_exchange_strong(&cl->starts_dir, &none, sd))
+		statedir_free(sd);
+}
+
+struct statedir *client_starts_dir(struct client *cl)
+{
+	return atomic_load(&cl->starts_dir);
 }

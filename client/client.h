@@ -9,6 +9,7 @@
 #include "client/engine.h"
 #include "client/errmap.h"
 #include "client/http.h"
+#include "client/statedir.h"
 
 struct client;
 
@@ -45,6 +46,14 @@ void client_unkeep(struct client *cl, const char *key);
 int client_send(struct client *cl, const char *method, const char *target, const char *body,
 		size_t len, struct http_response *resp, struct esfs_error *err);
 void client_invalidate(struct client *cl, const char *prefix);
+
+/*
+ * The cluster's state folder, where the snapshots' start times are kept
+ * between mounts (client/starts.h): given once the cluster's UUID is known;
+ * the client frees it. A second one is freed at once. NULL until given.
+ */
+void client_keep_starts_in(struct client *cl, struct statedir *sd);
+struct statedir *client_starts_dir(struct client *cl);
 
 /* The engine, once api_engine has detected it: 0, or -ENODATA before. */
 int client_engine_known(struct client *cl, struct engine *out);

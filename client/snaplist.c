@@ -240,6 +240,12 @@ long long snaplist_wait_start(struct snaplist *l, const struct snap_row *row)
 	return start;
 }
 
+int snaplist_row_final(const struct snap_row *row)
+{
+	return !strcmp(row->state, "SUCCESS") || !strcmp(row->state, "PARTIAL") ||
+	       !strcmp(row->state, "FAILED") || !strcmp(row->state, "INCOMPATIBLE");
+}
+
 void snaplist_inherit(struct snaplist *l, const struct snaplist *old)
 {
 	for (size_t i = 0; old && i < l->count; i++) {

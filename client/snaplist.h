@@ -45,6 +45,8 @@ struct snap_row *snaplist_row(const struct snaplist *l, size_t i);
 struct snap_row *snaplist_find(const struct snaplist *l, const char *name);
 /* The row's place in the listing. */
 size_t snaplist_index(const struct snaplist *l, const struct snap_row *row);
+/* Whether the snapshot has ended (SUCCESS, PARTIAL, FAILED, INCOMPATIBLE): what the engine says of it no longer changes. */
+int snaplist_row_final(const struct snap_row *row);
 
 /*
  * One request asks for many start times: a thread claims the rows it asks

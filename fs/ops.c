@@ -557,6 +557,15 @@ static int open_state_dir(const struct esfs_mount *mount, const char *uuid, stru
 	return rc;
 }
 
+/* The client keeps the snapshots' start times in the same folder (client/starts.h), with a handle of its own. */
+static void share_state_dir(struct esfs_ctx *ctx, const char *uuid)
+{
+	struct statedir *dir;
+
+	if (statedir_open(ctx->mount->state_root, uuid, &dir) == 0)
+		client_keep_starts_in(ctx->tree.client, dir);
+}
+
 /*
  * Where the state goes when the cluster did not answer at mount time: asked
  * again (at most once a second) while no node answers or no master is
@@ -576,7 +585,10 @@ static int locate_state(void *ctx_, struct statedir **out)
 			"state in memory only", err.type, err.reason);
 		return rc;
 	}
-	return open_state_dir(ctx->mount, uuid, out);
+	rc = open_state_dir(ctx->mount, uuid, out);
+	if (rc == 0)
+		share_state_dir(ctx, uuid);
+	return rc;
 }
 
 static void keep_state(struct esfs_ctx *ctx)
@@ -588,8 +600,10 @@ static void keep_state(struct esfs_ctx *ctx)
 		return;
 	if (!mount->cluster_uuid[0])
 		state_locate_with(ctx->tree.state, locate_state, ctx);
-	else if (open_state_dir(mount, mount->cluster_uuid, &dir) == 0)
+	else if (open_state_dir(mount, mount->cluster_uuid, &dir) == 0) {
 		state_attach(ctx->tree.state, dir);
+		share_state_dir(ctx, mount->cluster_uuid);
+	}
 }
 
 /*

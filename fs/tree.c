@@ -283,8 +283,7 @@ int tree_is_final(struct esfs *fs, const struct node *n)
 	if (!(node_type(n->kind)->flags & NF_FIXED_WHEN_DONE) ||
 	    lookup_snapshot(fs, n, &list, &row, &err))
 		return 0;
-	final = !strcmp(row->state, "SUCCESS") || !strcmp(row->state, "PARTIAL") ||
-		!strcmp(row->state, "FAILED") || !strcmp(row->state, "INCOMPATIBLE");
+	final = snaplist_row_final(row);
 	cached_release(list);
 	return final;
 }

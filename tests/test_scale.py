@@ -133,3 +133,32 @@ def test_snapshot_taken_and_deleted_through_esfs_shows_at_once(engine, repo_of_1
     os.rmdir(m.p(repo, "mine-1"))
     assert "mine-1" not in os.listdir(m.p(repo))
     assert len(ls_l(m.p(repo))) == N
+
+
+def test_start_times_kept_between_mounts_spare_the_next_mount_every_blob(engine, repo_of_1000, mount,
+                                                                          tmp_path):
+    """The first listing after a mount asks the engine for every start time, which opens one
+    blob per snapshot; kept in the state directory, they spare the next mount all of them."""
+    repo, location = repo_of_1000
+    state = str(tmp_path / "state")
+    first = mount(state_dir=state)
+    shown = ls_l(first.p(repo))
+    assert len(shown) == N
+    assert first.stop() == 0
+    again = mount(state_dir=state)
+    with BlobWatch(location) as watch:
+        before = requests(again)
+        assert ls_l(again.p(repo)) == shown
+        # The repositories and the listing; no start time asked for.
+        assert requests(again) - before <= 2
+        assert watch.snapshot_blobs() == 0
+    # A snapshot taken since is the one asked for, and kept in its turn.
+    engine.snapshot(repo, "since-1", {"indices": "tiny-1000", "include_global_state": False})
+    time.sleep(TTL + 0.5)
+    with BlobWatch(location) as watch:
+        assert len(ls_l(again.p(repo))) == N
+        assert "since-1" in os.listdir(again.p(repo))
+        assert watch.snapshot_blobs() <= 1
+    start = engine.snapshot_info(repo, "since-1")["start_time_in_millis"] // 1000
+    assert int(os.stat(again.p(repo, "since-1")).st_mtime) == start
+    engine.ok("DELETE", f"/_snapshot/{quote(repo)}/since-1")
