@@ -19,6 +19,8 @@ def running_snapshot(engine, unique):
     a second repository with a finished snapshot: two repositories whose _verify a crawl
     must not run."""
     index = unique("big")
+    # 20 shards of small files: the snapshot runs for most of a minute and aborts at once.
+    engine.ok("PUT", f"/{index}", {"settings": {"number_of_shards": 20, "number_of_replicas": 0}})
     bulk = "".join('{"index":{}}\n{"text":"%s"}\n' % ("x" * 500) for _ in range(400))
     engine.ok("POST", f"/{index}/_bulk?refresh=true", bulk.encode())
     slow = engine.make_repo(unique("slow"), max_snapshot_bytes_per_sec="2kb")
