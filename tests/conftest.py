@@ -6,6 +6,7 @@ it exists, "build-asan", the ASan + UBSan build): every mount test runs once
 with each.
 """
 import os
+import signal
 import uuid
 
 import pytest
@@ -33,6 +34,12 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
+
+# A suite started in the background by a shell without job control (nohup cmd &, cron with
+# "&") inherits SIGINT ignored, and so would every program a test sends Ctrl-C: such a
+# program, unlike a user's, would never stop. Caught here, it is the default again in them.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _engines = {}
 
