@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/api.h"
@@ -60,24 +61,33 @@ static void defaults_of(struct esfs *fs, const char *repo, struct buf *body)
 		buf_puts(body, "{}");
 }
 
-/* mkdir /<repo>/<name>: a snapshot, with the repository's _defaults.json as its body. */
-int mkdir_snapshot(struct esfs *fs, const struct node *dir, const char *name, struct esfs_error *err)
+int tree_take_snapshot(struct esfs *fs, const char *repo, const char *name, const char *body,
+		       struct esfs_error *err)
 {
-	struct buf body = BUF_INIT;
+	struct buf defaults = BUF_INIT;
 	char why[300];
 	int rc;
 
-	if (state_pending_has(fs->state, dir->repo))
+	if (state_pending_has(fs->state, repo))
 		return lookup_refuse(err, ENOENT, "the repository is not registered yet: write its _settings.json");
 	rc = refuse_name(err, name_check_snapshot(name, why, sizeof(why)), why);
 	if (!rc)
-		rc = writable_repository(fs, dir->repo, err);
+		rc = writable_repository(fs, repo, err);
 	if (rc)
 		return rc;
-	defaults_of(fs, dir->repo, &body);
-	rc = api_snapshot_create(fs->client, dir->repo, name, body.data, body.len, err);
-	buf_free(&body);
+	if (!body) {
+		defaults_of(fs, repo, &defaults);
+		body = defaults.data ? defaults.data : "{}";
+	}
+	rc = api_snapshot_create(fs->client, repo, name, body, strlen(body), err);
+	buf_free(&defaults);
 	return rc;
+}
+
+/* mkdir /<repo>/<name>: a snapshot, with the repository's _defaults.json as its body. */
+int mkdir_snapshot(struct esfs *fs, const struct node *dir, const char *name, struct esfs_error *err)
+{
+	return tree_take_snapshot(fs, dir->repo, name, NULL, err);
 }
 
 int tree_mkdir(struct esfs *fs, const char *path, struct esfs_error *err)
@@ -187,16 +197,32 @@ static int snapshot_state(struct esfs *fs, const struct node *n, struct buf *out
 	return read_snap_state(fs, n, out, err);
 }
 
-/* Readers of wait that hold a FUSE worker right now; at most ESFS_MAX_BLOCKED. */
-static atomic_int blocked_readers;
+/* Workers blocked right now (readers of wait, policy runs); at most ESFS_MAX_BLOCKED. */
+static atomic_int blocked_workers;
 
-/* Polls every second, and every tenth of one whether the reader gave up. */
-static int poll_snapshot_state(struct esfs *fs, const struct node *n, struct buf *out,
-			       struct esfs_error *err)
+int tree_block_begin(struct esfs_error *err)
+{
+	if (atomic_fetch_add(&blocked_workers, 1) < ESFS_MAX_BLOCKED)
+		return 0;
+	atomic_fetch_sub(&blocked_workers, 1);
+	return lookup_refuse(err, EAGAIN, "too many operations are waiting already (at most "
+			     ESFS_STRINGIFY(ESFS_MAX_BLOCKED) "): try again later");
+}
+
+void tree_block_end(void)
+{
+	atomic_fetch_sub(&blocked_workers, 1);
+}
+
+/* Polls every second, and every tenth of one whether the caller gave up. */
+int tree_wait_snapshot(struct esfs *fs, const struct node *n, time_t deadline, struct buf *out,
+		       struct esfs_error *err)
 {
 	int rc;
 
 	while ((rc = snapshot_state(fs, n, out, err)) == 0 && !strcmp(out->data, "IN_PROGRESS\n")) {
+		if (deadline && time(NULL) >= deadline)
+			return lookup_refuse(err, ETIMEDOUT, "the snapshot is still running");
 		for (int i = 0; i < 10; i++) {
 			if (fs->interrupted && fs->interrupted())
 				return -EINTR;
@@ -221,13 +247,11 @@ int open_wait(struct esfs *fs, const struct node *n, struct buf *out, int *close
 	(void)close_rc;
 	if (rc || strcmp(out->data, "IN_PROGRESS\n"))
 		return rc;
-	if (atomic_fetch_add(&blocked_readers, 1) >= ESFS_MAX_BLOCKED) {
-		atomic_fetch_sub(&blocked_readers, 1);
-		return lookup_refuse(err, EAGAIN, "too many readers of wait are blocked already (at most "
-				     ESFS_STRINGIFY(ESFS_MAX_BLOCKED) "): try again later");
-	}
-	rc = poll_snapshot_state(fs, n, out, err);
-	atomic_fetch_sub(&blocked_readers, 1);
+	rc = tree_block_begin(err);
+	if (rc)
+		return rc;
+	rc = tree_wait_snapshot(fs, n, 0, out, err);
+	tree_block_end();
 	return rc;
 }
 

@@ -43,6 +43,16 @@ static const struct node_type types[] = {
 	[NODE_REPO_VERIFY] = { IN("_verify", NODE_REPO_DIR),
 			       .flags = NF_UNLISTED | NF_SIZE_UNKNOWN | NF_VIEW,
 			       .read = read_repo_exists, .open = open_verify },
+	[NODE_REPO_POLICY] = { IN("_policy.json", NODE_REPO_DIR), .flags = NF_WRITABLE,
+			       .read = read_repo_policy, .take_body = body_policy,
+			       .unlink = unlink_repo_policy },
+	[NODE_POLICY_DIR] = { IN("_policy", NODE_REPO_DIR), .flags = NF_DIR, .stat = stat_repo_dir,
+			      .rmdir = rmdir_policy_dir },
+	/* Reading the plan changes nothing; only a write of "run" to run acts. */
+	[NODE_POLICY_PLAN] = { IN("plan", NODE_POLICY_DIR), .flags = NF_VIEW, .read = read_policy_plan },
+	[NODE_POLICY_RUN] = { IN("run", NODE_POLICY_DIR), .flags = NF_WRITABLE | NF_WRITE_ONLY | NF_VIEW,
+			      .read = read_nothing, .take_body = body_policy_run },
+	[NODE_POLICY_LAST] = { IN("last", NODE_POLICY_DIR), .flags = NF_VIEW, .read = read_policy_last },
 
 	[NODE_SNAP_DIR] = { IN(NULL, NODE_REPO_DIR), .flags = NF_DIR | NF_MUTABLE, .slot = SLOT_SNAP,
 			    .stat = stat_snap_dir, .rmdir = rmdir_snapshot },

@@ -83,6 +83,10 @@ node_body_fn body_restore, body_settings, body_defaults;
 /* fs/service.c */
 node_read_fn read_nothing;
 node_body_fn body_flush;
+/* fs/policy.c */
+node_read_fn read_repo_policy, read_policy_plan, read_policy_last;
+node_body_fn body_policy, body_policy_run;
+node_change_fn unlink_repo_policy, rmdir_policy_dir;
 /* fs/recovery.c */
 node_list_fn list_recovery;
 node_read_fn read_recovery_entry;

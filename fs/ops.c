@@ -510,6 +510,12 @@ static int esfs_poll(const char *path, struct fuse_file_info *fi, struct fuse_po
 	return 0;
 }
 
+/* The mount whose tree fs is. */
+static struct esfs_ctx *ctx_of(struct esfs *fs)
+{
+	return (struct esfs_ctx *)(void *)((char *)fs - offsetof(struct esfs_ctx, tree));
+}
+
 /*
  * After a flush: every path the kernel may hold attributes or pages of is
  * invalidated, so that its next stat or read reaches esfs, and through it
@@ -519,7 +525,7 @@ static int esfs_poll(const char *path, struct fuse_file_info *fi, struct fuse_po
  */
 static void forget_kernel_caches(struct esfs *fs)
 {
-	struct esfs_ctx *ctx = (struct esfs_ctx *)(void *)((char *)fs - offsetof(struct esfs_ctx, tree));
+	struct esfs_ctx *ctx = ctx_of(fs);
 	size_t count = 0;
 	char **paths = pagecache_take_all(ctx->pagecache, &count);
 
@@ -529,6 +535,14 @@ static void forget_kernel_caches(struct esfs *fs)
 		free(paths[i]);
 	}
 	free(paths);
+}
+
+static void forget_kernel_path(struct esfs *fs, const char *path)
+{
+	struct esfs_ctx *ctx = ctx_of(fs);
+
+	if (ctx->fuse)
+		fuse_invalidate_path(ctx->fuse, path);
 }
 
 static int was_interrupted(void)
@@ -627,6 +641,7 @@ int esfs_mount_prepare(struct esfs_mount *mount)
 	ctx->tree.signer = mount->http.signer;
 	ctx->tree.interrupted = was_interrupted;
 	ctx->tree.forget_kernel = forget_kernel_caches;
+	ctx->tree.forget_path = forget_kernel_path;
 	/* Ctrl-C abandons a request under way at once, not after its timeout. */
 	mount->http.interrupted = was_interrupted;
 	ctx->tree.state = state_new();
@@ -679,6 +694,13 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 */
 	cfg->negative_timeout = 0;
 	cfg->kernel_cache = 0;
+	/*
+	 * rm acts at once: libfuse would otherwise rename a file the kernel has
+	 * not released yet (its RELEASE comes asynchronously after close) to
+	 * .fuse_hidden*, which esfs refuses, and rm of a file just read would
+	 * fail with EPERM now and then.
+	 */
+	cfg->hard_remove = 1;
 	mount->ctx->fuse = fuse_get_context()->fuse;
 	notify_watch_stop_signals();
 	/* Here, after the fork into the background: a thread started before it would not be in the daemon. */

@@ -4,7 +4,8 @@
  * ask the cluster.
  *
  *   /_cluster/{health,info.json}   /_esfs/{stats,errors,metrics,flush}   /_recovery/<index>[.json]
- *   /<repo>/{_settings.json,_defaults.json}, and _verify by name
+ *   /<repo>/{_settings.json,_defaults.json,_policy.json}, and _verify by name
+ *   /<repo>/_policy/{plan,run,last}
  *   /<repo>/<snapshot>/{state,info.json,...,restore.json}, and wait by name
  *
  * Names starting with "_" are esfs's own: the engines refuse them for
@@ -32,6 +33,11 @@ enum node_kind {
 	NODE_REPO_SETTINGS,
 	NODE_REPO_DEFAULTS,
 	NODE_REPO_VERIFY,
+	NODE_REPO_POLICY,	/* _policy.json: the repository's snapshot policy */
+	NODE_POLICY_DIR,	/* _policy/: what the policy would do, and doing it */
+	NODE_POLICY_PLAN,
+	NODE_POLICY_RUN,	/* write-only: "run" runs the policy */
+	NODE_POLICY_LAST,
 	NODE_SNAP_DIR,
 	NODE_SNAP_STATE,
 	NODE_SNAP_INFO,

@@ -67,20 +67,26 @@ int body_settings(struct esfs *fs, const struct node *n, const struct buf *body,
 	return rc;
 }
 
-/* _defaults.json is kept in the mount, indented, for the snapshots mkdir takes. */
-int body_defaults(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
+int tree_keep_json(struct esfs *fs, const char *key, const struct buf *body, struct esfs_error *err)
 {
-	char key[NAME_MAX_BYTES + 16];
 	cJSON *json = cJSON_Parse(body->data);
 	struct buf text = BUF_INIT;
 	int rc = json ? render_json(&text, json) : lookup_refuse(err, EINVAL, "invalid JSON");
 
-	tree_defaults_key(n->repo, key, sizeof(key));
 	if (rc == 0)
 		rc = state_set(fs->state, key, text.data);
 	buf_free(&text);
 	cJSON_Delete(json);
 	return rc;
+}
+
+/* _defaults.json is kept in the mount, indented, for the snapshots mkdir takes. */
+int body_defaults(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
+{
+	char key[NAME_MAX_BYTES + 16];
+
+	tree_defaults_key(n->repo, key, sizeof(key));
+	return tree_keep_json(fs, key, body, err);
 }
 
 static int act_on_body(struct esfs *fs, const struct node *n, const struct buf *body,
@@ -127,6 +133,17 @@ static int take_bytes(struct esfs *fs, const struct node *n, struct request_body
 			return refuse_body(err, "not UTF-8", at);
 		return act_on_body(fs, n, &rb->text, err);
 	}
+}
+
+int tree_command_is(const struct buf *command, const char *want)
+{
+	size_t start = 0, end = command->len, len = strlen(want);
+
+	while (start < end && strchr(" \t\r\n", command->data[start]))
+		start++;
+	while (end > start && strchr(" \t\r\n", command->data[end - 1]))
+		end--;
+	return end - start == len && !memcmp(command->data + start, want, len);
 }
 
 /* A write to a command file (/_esfs/flush) is one command, acted on at once: no JSON, no body. */

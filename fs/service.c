@@ -35,14 +35,8 @@ void tree_flush(struct esfs *fs, const char *why)
 /* A write to /_esfs/flush: "1" flushes; anything else is refused, and nothing is dropped. */
 int body_flush(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
 {
-	size_t start = 0, end = body->len;
-
 	(void)n;
-	while (start < end && strchr(" \t\r\n", body->data[start]))
-		start++;
-	while (end > start && strchr(" \t\r\n", body->data[end - 1]))
-		end--;
-	if (end - start != 1 || body->data[start] != '1')
+	if (!tree_command_is(body, "1"))
 		return lookup_refuse(err, EINVAL, "write 1 to flush the cache");
 	tree_flush(fs, "/_esfs/flush");
 	return 0;

@@ -165,13 +165,24 @@ static void save(struct mount_state *st)
 	free(text);
 }
 
+/* The kinds of text esfs keeps, by the start of their keys. */
+static int key_is_known(const char *key)
+{
+	static const char *const kinds[] = { "defaults/", "restore/", "policy/", "policy-run/" };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(key, kinds[i], strlen(kinds[i])))
+			return 1;
+	return 0;
+}
+
 /* A text esfs wrote: its key's kind is known and it is JSON (a defaults text is a request body). */
 static int text_is_sound(const char *key, const cJSON *value)
 {
 	const char *text = cJSON_GetStringValue(value);
 	cJSON *parsed;
 
-	if (!text || (strncmp(key, "defaults/", 9) && strncmp(key, "restore/", 8)))
+	if (!text || !key_is_known(key))
 		return 0;
 	parsed = cJSON_Parse(text);
 	cJSON_Delete(parsed);
@@ -371,13 +382,14 @@ int state_pending_add(struct mount_state *st, const char *repo)
 	return rc;
 }
 
-int state_pending_remove(struct mount_state *st, const char *repo)
+/* Takes key's entry out of the list and writes the state: 0, or -ENOENT when it is not there. */
+static int remove_entry(struct mount_state *st, struct entry **head, const char *key)
 {
 	struct entry **pp, *e;
 
 	settle(st);
 	pthread_mutex_lock(&st->lock);
-	pp = find(&st->pending, repo);
+	pp = find(head, key);
 	e = *pp;
 	if (e)
 		*pp = e->next;
@@ -388,6 +400,16 @@ int state_pending_remove(struct mount_state *st, const char *repo)
 	list_free(e);
 	save(st);
 	return 0;
+}
+
+int state_unset(struct mount_state *st, const char *key)
+{
+	return remove_entry(st, &st->texts, key);
+}
+
+int state_pending_remove(struct mount_state *st, const char *repo)
+{
+	return remove_entry(st, &st->pending, repo);
 }
 
 int state_pending_has(struct mount_state *st, const char *repo)

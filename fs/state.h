@@ -38,7 +38,7 @@ typedef int state_locate_fn(void *ctx, struct statedir **out);
 /* Has the first access to the state after fn's last -EAGAIN call fn, then state_attach. */
 void state_locate_with(struct mount_state *st, state_locate_fn *fn, void *ctx);
 
-/* Named texts: "defaults/<repo>", "restore/<repo>/<snap>". Get copies into out; -ENOENT when unset. */
+/* Named texts: "defaults/<repo>", "restore/<repo>/<snap>", "policy/<repo>", "policy-run/<repo>". Get copies into out; -ENOENT when unset. */
 int state_get(struct mount_state *st, const char *key, struct buf *out);
 /*
  * A failure to write the state to disk does not fail these: what they
@@ -46,6 +46,8 @@ int state_get(struct mount_state *st, const char *key, struct buf *out);
  * /_esfs/errors, and the next change writes the whole state again.
  */
 int state_set(struct mount_state *st, const char *key, const char *text);
+/* Forgets key's text: 0, or -ENOENT when unset. */
+int state_unset(struct mount_state *st, const char *key);
 
 /* Pending repositories. add: -EEXIST when already pending. remove: -ENOENT when not. */
 int state_pending_add(struct mount_state *st, const char *repo);

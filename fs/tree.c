@@ -104,18 +104,24 @@ int read_repo_settings(struct esfs *fs, const struct node *n, struct buf *out,
 	return rc;
 }
 
+int tree_read_kept(struct esfs *fs, const char *repo, const char *key, const char *fallback,
+		   struct buf *out, struct esfs_error *err)
+{
+	int rc = lookup_repository_exists(fs, repo, err);
+
+	if (rc)
+		return rc;
+	rc = state_get(fs->state, key, out);
+	return rc == -ENOENT ? buf_puts(out, fallback) : rc;
+}
+
 int read_repo_defaults(struct esfs *fs, const struct node *n, struct buf *out,
 		       struct esfs_error *err)
 {
 	char key[NAME_MAX_BYTES + 16];
-	int rc = lookup_repository_exists(fs, n->repo, err);
 
-	if (rc)
-		return rc;
 	tree_defaults_key(n->repo, key, sizeof(key));
-	if (state_get(fs->state, key, out) == -ENOENT)
-		rc = buf_puts(out, "{}\n");
-	return rc;
+	return tree_read_kept(fs, n->repo, key, "{}\n", out, err);
 }
 
 /* A file whose bytes come at open (_verify): it is there when its repository is. */

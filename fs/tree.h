@@ -38,6 +38,8 @@ struct esfs {
 	int (*interrupted)(void);
 	/* After a flush: makes the kernel drop the attributes and pages it holds (fs/ops.c). */
 	void (*forget_kernel)(struct esfs *fs);
+	/* After a change the kernel did not see (a policy run's): it drops what it holds of path. */
+	void (*forget_path)(struct esfs *fs, const char *path);
 };
 
 struct node_attr {
@@ -68,6 +70,15 @@ int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx
 /* The fixed entries of a directory of kind dir that readdir shows. */
 int tree_list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx);
 
+/*
+ * A text the mount's state keeps for the registered repository repo (under
+ * key): fallback when there is none. And keeping one: the JSON body,
+ * indented; EINVAL when it is not JSON.
+ */
+int tree_read_kept(struct esfs *fs, const char *repo, const char *key, const char *fallback,
+		   struct buf *out, struct esfs_error *err);
+int tree_keep_json(struct esfs *fs, const char *key, const struct buf *body, struct esfs_error *err);
+
 /* The keys under which the mount's state keeps a repository's defaults and a snapshot's last restore. */
 void tree_defaults_key(const char *repo, char *key, size_t size);
 void tree_restore_key(const struct node *n, char *key, size_t size);
@@ -79,6 +90,28 @@ void tree_restore_key(const struct node *n, char *key, size_t size);
  */
 int tree_open_read(struct esfs *fs, const struct node *n, struct buf *out, int *close_rc,
 		   struct esfs_error *err);
+
+/*
+ * What mkdir of a snapshot does: the name checked, the repository registered
+ * and writable, then the snapshot started with body (NULL: the repository's
+ * _defaults.json). Policy runs take theirs the same way.
+ */
+int tree_take_snapshot(struct esfs *fs, const char *repo, const char *name, const char *body,
+		       struct esfs_error *err);
+/*
+ * An operation that holds its FUSE worker for long (a reader of wait, a
+ * policy run) takes one of ESFS_MAX_BLOCKED places first: 0, or -EAGAIN
+ * with err said when none is free.
+ */
+int tree_block_begin(struct esfs_error *err);
+void tree_block_end(void);
+/*
+ * Waits until the snapshot n is no longer running, asking the engine each
+ * second; out then holds its state line. -EINTR when the caller gives up
+ * (Ctrl-C), -ETIMEDOUT past deadline (0: none).
+ */
+int tree_wait_snapshot(struct esfs *fs, const struct node *n, time_t deadline, struct buf *out,
+		       struct esfs_error *err);
 
 /* The changes: mkdir takes the path of what does not exist yet. */
 int tree_mkdir(struct esfs *fs, const char *path, struct esfs_error *err);
@@ -101,6 +134,8 @@ struct request_body {
  */
 int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
 	       size_t size, off_t offset, struct esfs_error *err);
+/* Whether a write to a command file (NF_WRITE_ONLY) is want, give or take white space around it. */
+int tree_command_is(const struct buf *command, const char *want);
 /* At close: an unfinished document is refused here (EINVAL). */
 int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,
 		   struct esfs_error *err);

@@ -159,6 +159,31 @@ static void check_bad_file(const char *content)
 	free(root);
 }
 
+/* Each kind of text esfs keeps comes back from the file; one unset stays unset. */
+static void every_kind_of_text_survives_and_unset_is_saved(void)
+{
+	static const char *const keys[] = { "defaults/r", "restore/r/s", "policy/r", "policy-run/r" };
+	char *root = state_root();
+	struct mount_state *st = attached(root, "c");
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		CHECK_INT(state_set(st, keys[i], "{\"k\": 1}"), 0);
+	CHECK_INT(state_unset(st, "policy-run/r"), 0);
+	CHECK_INT(state_unset(st, "policy-run/r"), -ENOENT);
+	state_free(st);
+	st = attached(root, "c");
+	for (size_t i = 0; i < 3; i++) {
+		buf_reset(&b);
+		CHECK_INT(state_get(st, keys[i], &b), 0);
+		CHECK_STR(b.data, "{\"k\": 1}");
+	}
+	CHECK_INT(state_get(st, "policy-run/r", &b), -ENOENT);
+	state_free(st);
+	buf_free(&b);
+	free(root);
+}
+
 static void a_corrupted_file_gives_an_empty_state_and_is_kept(void)
 {
 	check_bad_file("{\"version\": 1, \"pending\": [\"a\"");
@@ -208,6 +233,7 @@ static void the_state_is_found_later_when_the_cluster_was_away(void)
 static const struct unit_case cases[] = {
 	{ "the_state_outlives_the_mount", the_state_outlives_the_mount },
 	{ "what_this_mount_set_wins_over_the_file", what_this_mount_set_wins_over_the_file },
+	{ "every_kind_of_text_survives_and_unset_is_saved", every_kind_of_text_survives_and_unset_is_saved },
 	{ "a_corrupted_file_gives_an_empty_state_and_is_kept", a_corrupted_file_gives_an_empty_state_and_is_kept },
 	{ "the_state_is_found_later_when_the_cluster_was_away", the_state_is_found_later_when_the_cluster_was_away },
 	{ "texts_are_kept_and_replaced", texts_are_kept_and_replaced },
