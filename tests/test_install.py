@@ -91,6 +91,9 @@ def installed_files(prefix):
         "helper": os.path.join(prefix, "sbin", "mount.fuse.esfs"),
         "helper's page": os.path.join(prefix, "share", "man", "man8", "mount.fuse.esfs.8"),
         "service": os.path.join(prefix, "lib", "systemd", "system", "esfs@.service"),
+        "policy runner": os.path.join(prefix, "sbin", "esfs-policy"),
+        "policy service": os.path.join(prefix, "lib", "systemd", "system", "esfs-policy@.service"),
+        "policy timer": os.path.join(prefix, "lib", "systemd", "system", "esfs-policy@.timer"),
         "mount unit": os.path.join(prefix, "share", "doc", "esfs", "examples", "mnt-es.mount"),
         "automount unit": os.path.join(prefix, "share", "doc", "esfs", "examples", "mnt-es.automount"),
     }
@@ -102,7 +105,7 @@ def test_meson_install_puts_binary_page_helper_and_units_under_destdir_and_prefi
         for what, path in installed_files(where).items():
             assert os.path.isfile(path), f"{what}: no {path}"
         files = installed_files(where)
-        for what in ("binary", "helper"):
+        for what in ("binary", "helper", "policy runner"):
             assert os.access(files[what], os.X_OK), f"{what} is not executable"
         assert ok(files["binary"], "--version").stdout.startswith(f"esfs {PROJECT_VERSION}\n")
         # The helper and the service name esfs where it runs from, the prefix: never the DESTDIR.
@@ -110,17 +113,22 @@ def test_meson_install_puts_binary_page_helper_and_units_under_destdir_and_prefi
             text = open(files[what]).read()
             assert f"{prefix}/bin/esfs" in text, what
             assert str(destdir) not in text, what
+        for what in ("policy service",):
+            text = open(files[what]).read()
+            assert f"{prefix}/sbin/esfs-policy %f" in text, what
+            assert str(destdir) not in text, what
     # The developer and test programs beside esfs (sigv4-suite, the unit tests) stay in the build.
     assert os.listdir(os.path.join(prefix, "bin")) == ["esfs"]
 
 
-def test_the_mount_helper_is_clean_posix_sh(installed):
-    """mount(8) runs the helper with /bin/sh semantics on every machine: dash on Debian."""
+def test_the_mount_helper_and_the_policy_runner_are_clean_posix_sh(installed):
+    """mount(8) and systemd run them with /bin/sh semantics on every machine: dash on Debian."""
     prefix, _ = installed
-    helper = installed_files(prefix)["helper"]
-    assert open(helper).readline() == "#!/bin/sh\n"
-    proc = run("shellcheck", "--shell=sh", "--severity=style", helper)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for what in ("helper", "policy runner"):
+        script = installed_files(prefix)[what]
+        assert open(script).readline() == "#!/bin/sh\n", what
+        proc = run("shellcheck", "--shell=sh", "--severity=style", script)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_the_manual_page_renders_with_no_warnings(installed):
@@ -349,6 +357,9 @@ PACKAGE_FILES = [
     "/usr/share/man/man1/esfs.1.gz",
     "/usr/share/man/man8/mount.fuse.esfs.8.gz",
     "/usr/lib/systemd/system/esfs@.service",
+    "/usr/sbin/esfs-policy",
+    "/usr/lib/systemd/system/esfs-policy@.service",
+    "/usr/lib/systemd/system/esfs-policy@.timer",
     "/usr/share/doc/esfs/examples/mnt-es.mount",
     "/usr/share/doc/esfs/examples/mnt-es.automount",
 ]
@@ -384,10 +395,13 @@ def test_the_package_installs_mounts_through_fstab_and_is_removed(engine, repo, 
         units = tmp_path / "units"
         units.mkdir()
         shutil.copy("/usr/lib/systemd/system/esfs@.service", units / "esfs@mnt-es.service")
+        for kind in ("service", "timer"):
+            shutil.copy(f"/usr/lib/systemd/system/esfs-policy@.{kind}", units / f"esfs-policy@mnt-es.{kind}")
         for unit in ("mnt-es.mount", "mnt-es.automount"):
             shutil.copy(f"/usr/share/doc/esfs/examples/{unit}", units / unit)
         proc = run("systemd-analyze", "verify", "--man=no", "esfs@mnt-es.service", "mnt-es.mount",
-                   "mnt-es.automount", cwd=units, timeout=60)
+                   "mnt-es.automount", "esfs-policy@mnt-es.service", "esfs-policy@mnt-es.timer",
+                   cwd=units, timeout=60)
         assert proc.returncode == 0, proc.stderr
 
         # mount(8) finds /sbin/mount.fuse.esfs, which starts /usr/bin/esfs.
