@@ -83,7 +83,7 @@ def test_rmdir_deletes_the_snapshot(engine, repo, index, mount):
     m = mount()
     os.rmdir(m.p(repo, "drop"))
     assert snapshot_names(engine, repo) == ["keep"]
-    assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_settings.json", "keep"]
+    assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_policy", "_policy.json", "_settings.json", "keep"]
 
 
 def test_rm_r_deletes_exactly_that_snapshot(engine, repo, index, mount):

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 
-REPO_FILES = ["_settings.json", "_defaults.json"]  # _verify is there, but not listed
+REPO_FILES = ["_settings.json", "_defaults.json", "_policy.json", "_policy"]  # _verify is there, but not listed
 
 
 def make_snapshots(engine, repo, unique, count=2, spaced=False):

@@ -37,6 +37,17 @@ def test_mount_use_unmount_under_valgrind(engine, repo, unique, tmp_path):
             with open(m.p(repo, "two", "restore.json"), "w") as f:
                 f.write("{bad")
         os.rmdir(m.p(repo, "two"))
+        # A policy: refused, kept, planned, run (it takes today's snapshot), removed.
+        with pytest.raises(OSError):
+            with open(m.p(repo, "_policy.json"), "w") as f:
+                f.write('{"name": "d-%Y", "every": "1d", "keep": {"daily": 1}}')
+        with open(m.p(repo, "_policy.json"), "w") as f:
+            f.write('{"name": "d-%Y.%m.%d", "every": "1d", "max_age": "1d", "min_count": 0}')
+        assert "take\t" in m.read(repo, "_policy", "plan")
+        with open(m.p(repo, "_policy", "run"), "w") as f:
+            f.write("run\n")
+        assert m.json(repo, "_policy", "last")["result"] == "done"
+        os.unlink(m.p(repo, "_policy.json"))
         # A flush by the file and by SIGHUP (its thread, joined at unmount), into a log file.
         with open(m.p("_esfs", "flush"), "w") as f:
             f.write("1\n")
