@@ -601,6 +601,9 @@ cmd_start() {
 	jdk=$(ensure_jdk)
 	JDK=$jdk
 	case "$ESFS_ENGINE_ROOT" in /*) ;; *) die "ESFS_ENGINE_ROOT must be absolute" ;; esac
+	# The engine runs as $ESFS_ENGINE_USER, who must reach its folders under
+	# the root: one made by mktemp -d is 0700.
+	chmod go+x "$ESFS_ENGINE_ROOT"
 	[ "$SECURE" -eq 0 ] || secure_dist "$jdk"
 	mkdir -p "$INST"/{data,logs,tmp,repo}
 	write_config
