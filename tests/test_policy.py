@@ -142,8 +142,12 @@ def test_the_plan_condemns_what_restic_forget_does_and_a_run_does_exactly_that(e
     assert all(plan[n][2] == "no rule keeps it" for n in condemned)
     assert acting(plan, "ignore") == {"manual-before-upgrade", "auto-2026.02.30"}
 
+    sent = m.stats()
     proc = run(m, repo)
     assert proc.returncode == 0, proc.stderr
+    # One PUT for the snapshot and one DELETE for all the condemned: one repository update, not one each.
+    assert m.stats()["requests_put"] - sent["requests_put"] == 1
+    assert m.stats()["requests_delete"] - sent["requests_delete"] == 1
     after = set(snapshot_names(engine, repo))
     assert after == (before - condemned) | {day_name(day)}
     taken = engine.snapshot_info(repo, day_name(day))
