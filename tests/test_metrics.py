@@ -13,6 +13,7 @@ import pytest
 
 from esfs_harness import sh
 from faultproxy import FaultProxy, reset
+from test_tree import REPO_FILES
 
 
 class CountingProxy(FaultProxy):
@@ -258,7 +259,7 @@ def test_failovers_are_counted_as_the_proxies_saw_them(engine, repo, mount, prox
     try:
         broken.break_next(10 ** 6)
         m = mount("cache_ttl=0", urls=f"{broken.url},{proxy.url}")
-        assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_settings.json"]
+        assert sorted(os.listdir(m.p(repo))) == sorted(REPO_FILES)
         m.read("_cluster", "health")
         text = m.read("_esfs", "metrics")
     finally:
