@@ -58,8 +58,8 @@ struct endpoint {
 enum endpoint_kind {
 	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_UUID, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_STARTS, SNAPSHOT_INFO,
 	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY,
-	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, REPOSITORY_PUT, REPOSITORY_DELETE,
-	REPOSITORY_VERIFY, INDEX_DELETE,
+	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, SNAPSHOT_CLONE, REPOSITORY_PUT, REPOSITORY_DELETE,
+	REPOSITORY_VERIFY, REPOSITORY_CLEANUP, INDEX_DELETE,
 };
 
 static const struct endpoint endpoints[] = {
@@ -96,10 +96,14 @@ static const struct endpoint endpoints[] = {
 	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
 	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
 	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
+	/* The new snapshot's name comes after the tail, as a segment of its own (api_snapshot_clone). */
+	[SNAPSHOT_CLONE] = { "PUT", "/_snapshot", "/_clone", STALE_SNAPSHOT },
 	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY },
 	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY_GONE },
 	/* It writes test blobs into the store, but nothing esfs shows. */
 	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
+	/* It deletes blobs no snapshot refers to: nothing esfs shows. */
+	[REPOSITORY_CLEANUP] = { "POST", "/_snapshot", "/_cleanup", STALE_NOTHING },
 	/* Cancelling a restore (the index as repo: one path segment). */
 	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING },
 };
@@ -434,13 +438,16 @@ static int claim_unknown(struct snaplist *l, size_t first, struct claims *c)
 	return 0;
 }
 
-/* "/_snapshot/<repo>/a,b,c?..." for row and the unknown ones after it, or ".../_all?..." */
-static int starts_target(const char *repo, struct snaplist *l, struct snap_row *row, struct buf *t,
-			 struct claims *c)
+/*
+ * "/_snapshot/<repo>/a,b,c?..." for every row still unknown,
+ * or ".../_all?...": whatever order they are asked in (ls -l's, ls -t of a
+ * view's, a script's), a listing's start times cost one request.
+ */
+static int starts_target(const char *repo, struct snaplist *l, struct buf *t, struct claims *c)
 {
 	const struct endpoint *e = &endpoints[SNAPSHOT_STARTS];
 	struct buf names = BUF_INIT;
-	size_t first = snaplist_index(l, row);
+	size_t first = 0;
 	int rc = unknown_names(l, first, &names);
 
 	if (rc == -E2BIG) {
@@ -492,13 +499,12 @@ static int any_kept(const struct claims *c)
 	return 0;
 }
 
-static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
-			struct esfs_error *err)
+static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l, struct esfs_error *err)
 {
 	struct buf target = BUF_INIT, body = BUF_INIT;
 	struct claims claims = { 0 };
 	cJSON *answer;
-	int rc = starts_target(repo, l, row, &target, &claims);
+	int rc = starts_target(repo, l, &target, &claims);
 
 	if (rc == 0)
 		rc = client_read(cl, target.data, &body, err);
@@ -522,7 +528,7 @@ int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, 
 	int rc = 0;
 
 	if (atomic_load(&row->start_ms) == SNAP_START_UNKNOWN)
-		rc = fetch_starts(cl, repo, l, row, err);
+		rc = fetch_starts(cl, repo, l, err);
 	if (rc == 0)
 		*start_ms = snaplist_wait_start(l, row);
 	return rc;
@@ -586,13 +592,13 @@ static void forget_stale(struct client *cl, enum stale stale, const char *repo, 
 	}
 }
 
-/* Sends one change and forgets what it made stale, whatever the answer: it may have been done. */
-static int send_change(struct client *cl, enum endpoint_kind kind, const char *repo, const char *snap,
-		       const char *body, size_t len, struct http_response *resp, struct esfs_error *err)
+/* Sends one change to target and forgets what it made stale, whatever the answer: it may have been done. */
+static int send_change_to(struct client *cl, enum endpoint_kind kind, char *target, const char *repo,
+			  const char *snap, const char *body, size_t len, struct http_response *resp,
+			  struct esfs_error *err)
 {
 	const struct endpoint *c = &endpoints[kind];
 	struct http_response scratch = { 0 };
-	char *target = endpoint_target(kind, repo, snap);
 	int rc;
 
 	if (!target) {
@@ -604,6 +610,12 @@ static int send_change(struct client *cl, enum endpoint_kind kind, const char *r
 	free(target);
 	forget_stale(cl, c->stale, repo, snap);
 	return rc;
+}
+
+static int send_change(struct client *cl, enum endpoint_kind kind, const char *repo, const char *snap,
+		       const char *body, size_t len, struct http_response *resp, struct esfs_error *err)
+{
+	return send_change_to(cl, kind, endpoint_target(kind, repo, snap), repo, snap, body, len, resp, err);
 }
 
 int api_snapshot_create(struct client *cl, const char *repo, const char *snap, const char *body,
@@ -621,6 +633,26 @@ int api_snapshot_restore(struct client *cl, const char *repo, const char *snap, 
 			 size_t len, struct http_response *resp, struct esfs_error *err)
 {
 	return send_change(cl, SNAPSHOT_RESTORE, repo, snap, body, len, resp, err);
+}
+
+int api_snapshot_clone(struct client *cl, const char *repo, const char *snap, const char *target,
+		       const char *body, size_t len, struct http_response *resp, struct esfs_error *err)
+{
+	struct buf path = BUF_INIT;
+	char *head = endpoint_target(SNAPSHOT_CLONE, repo, snap);
+
+	if (!head || buf_puts(&path, head) || buf_puts(&path, "/") || urlenc_segment(&path, target))
+		buf_free(&path);
+	free(head);
+	/* Both the source's and the new snapshot's cached entries are stale. */
+	forget_stale(cl, STALE_SNAPSHOT, repo, target);
+	return send_change_to(cl, SNAPSHOT_CLONE, buf_steal(&path), repo, snap, body, len, resp, err);
+}
+
+int api_repository_cleanup(struct client *cl, const char *repo, struct http_response *resp,
+			   struct esfs_error *err)
+{
+	return send_change(cl, REPOSITORY_CLEANUP, repo, NULL, NULL, 0, resp, err);
 }
 
 int api_repository_put(struct client *cl, const char *repo, const char *body, size_t len,

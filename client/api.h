@@ -40,7 +40,7 @@ void api_snapshot_list_forget(struct client *cl, const char *repo);
 /*
  * The start time of a row of that listing, in milliseconds, or a SNAP_START_*
  * when the engine does not say. Asked once per snapshot, in one request with
- * the other unknown rows after it (what "ls -l" stats next).
+ * every other row still unknown, whatever order they are asked in.
  */
 int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
 		       long long *start_ms, struct esfs_error *err);
@@ -64,6 +64,12 @@ int api_snapshot_delete(struct client *cl, const char *repo, const char *snap, s
 int api_snapshot_restore(struct client *cl, const char *repo, const char *snap, const char *body,
 			 size_t len, struct http_response *resp, struct esfs_error *err);
 /* PUT _snapshot/<repo>: registers or updates. */
+/* PUT _snapshot/<repo>/<snap>/_clone/<target>, body {"indices": ...}; the answer in resp. */
+int api_snapshot_clone(struct client *cl, const char *repo, const char *snap, const char *target,
+		       const char *body, size_t len, struct http_response *resp, struct esfs_error *err);
+/* POST _snapshot/<repo>/_cleanup: the engine deletes blobs no snapshot refers to. */
+int api_repository_cleanup(struct client *cl, const char *repo, struct http_response *resp,
+			   struct esfs_error *err);
 int api_repository_put(struct client *cl, const char *repo, const char *body, size_t len,
 		       struct esfs_error *err);
 /* DELETE _snapshot/<repo>: unregisters; the data stays in the store. */
