@@ -19,21 +19,6 @@ static int refuse_name(struct esfs_error *err, int rc, const char *why)
 	return rc ? lookup_refuse(err, -rc, why) : 0;
 }
 
-/* The registered repository, refused with EROFS when it is read-only. */
-static int writable_repository(struct esfs *fs, const char *repo, struct esfs_error *err)
-{
-	struct cached *answer;
-	const cJSON *entry;
-	int rc = lookup_repository(fs, repo, &answer, &entry, err);
-
-	if (rc)
-		return rc;
-	if (repository_is_readonly(repo, entry))
-		rc = lookup_refuse(err, EROFS, "the repository is read-only");
-	cached_release(answer);
-	return rc;
-}
-
 /* mkdir /<repo>: a folder that holds _settings.json until that is written. */
 int mkdir_repository(struct esfs *fs, const struct node *dir, const char *name, struct esfs_error *err)
 {
@@ -72,7 +57,7 @@ int tree_take_snapshot(struct esfs *fs, const char *repo, const char *name, cons
 		return lookup_refuse(err, ENOENT, "the repository is not registered yet: write its _settings.json");
 	rc = refuse_name(err, name_check_snapshot(name, why, sizeof(why)), why);
 	if (!rc)
-		rc = writable_repository(fs, repo, err);
+		rc = lookup_writable_repository(fs, repo, err);
 	if (rc)
 		return rc;
 	if (!body) {
@@ -110,7 +95,7 @@ int rmdir_snapshot(struct esfs *fs, const struct node *n, struct esfs_error *err
 	int rc = lookup_snapshot_exists(fs, n, err);
 
 	if (!rc)
-		rc = writable_repository(fs, n->repo, err);
+		rc = lookup_writable_repository(fs, n->repo, err);
 	return rc ? rc : api_snapshot_delete(fs->client, n->repo, n->snap, err);
 }
 

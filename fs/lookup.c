@@ -98,3 +98,17 @@ int repository_is_readonly(const char *name, const cJSON *entry)
 	return is_true(cJSON_GetObjectItemCaseSensitive(settings, "readonly")) ||
 	       is_true(cJSON_GetObjectItemCaseSensitive(settings, "read_only"));
 }
+
+int lookup_writable_repository(struct esfs *fs, const char *repo, struct esfs_error *err)
+{
+	struct cached *answer;
+	const cJSON *entry;
+	int rc = lookup_repository(fs, repo, &answer, &entry, err);
+
+	if (rc)
+		return rc;
+	if (repository_is_readonly(repo, entry))
+		rc = lookup_refuse(err, EROFS, "the repository is read-only");
+	cached_release(answer);
+	return rc;
+}

@@ -27,6 +27,8 @@ int lookup_snapshot_exists(struct esfs *fs, const struct node *n, struct esfs_er
  * OpenSearch Service's automated ones, which it alone may write.
  */
 int repository_is_readonly(const char *name, const struct cJSON *entry);
+/* The registered repository, refused with EROFS when it is read-only. */
+int lookup_writable_repository(struct esfs *fs, const char *repo, struct esfs_error *err);
 /* Amazon's automated-snapshot repositories: not even their settings are ours to change. */
 int repository_is_managed_by_aws(const char *name);
 

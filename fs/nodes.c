@@ -25,13 +25,20 @@ static const struct node_type types[] = {
 	[NODE_ESFS_AWS] = { IN("aws", NODE_ESFS_DIR), .flags = NF_WHEN_SIGNING, .read = read_esfs_aws },
 	[NODE_ESFS_METRICS] = { IN("metrics", NODE_ESFS_DIR), .read = read_esfs_metrics },
 	/* Listed: reading it does nothing, so a crawler that reads every file flushes nothing. */
-	[NODE_ESFS_FLUSH] = { IN("flush", NODE_ESFS_DIR), .flags = NF_WRITABLE | NF_WRITE_ONLY,
+	[NODE_ESFS_FLUSH] = { IN("flush", NODE_ESFS_DIR), .flags = NF_WRITABLE | NF_COMMAND | NF_WRITE_ONLY,
 			      .read = read_nothing, .take_body = body_flush },
 
 	[NODE_RECOVERY_DIR] = { IN("_recovery", NODE_ROOT), .flags = NF_DIR | NF_MUTABLE,
 				.list = list_recovery },
 	[NODE_RECOVERY_ENTRY] = { IN(NULL, NODE_RECOVERY_DIR), .slot = SLOT_ENTRY,
 				  .read = read_recovery_entry, .unlink = unlink_recovery_entry },
+
+	/* Views across repositories, from their listings alone. */
+	[NODE_INDICES_DIR] = { IN("_indices", NODE_ROOT), .flags = NF_DIR, .list = list_indices },
+	[NODE_INDEX_DIR] = { IN(NULL, NODE_INDICES_DIR), .flags = NF_DIR, .slot = SLOT_ENTRY,
+			     .stat = stat_index_dir, .list = list_index_dir },
+	[NODE_INDEX_LINK] = { IN(NULL, NODE_INDEX_DIR), .flags = NF_SYMLINK | NF_SNAPSHOT_TIME | NF_VIEW,
+			      .slot = SLOT_REPO_SNAP, .read = read_index_link },
 
 	[NODE_REPO_DIR] = { IN(NULL, NODE_ROOT), .flags = NF_DIR | NF_MUTABLE, .slot = SLOT_REPO,
 			    .stat = stat_repo_dir, .list = list_repo_dir, .mkdir = mkdir_snapshot,
@@ -40,9 +47,15 @@ static const struct node_type types[] = {
 				 .read = read_repo_settings, .take_body = body_settings },
 	[NODE_REPO_DEFAULTS] = { IN("_defaults.json", NODE_REPO_DIR), .flags = NF_WRITABLE | NF_VIEW,
 				 .read = read_repo_defaults, .take_body = body_defaults },
+	/* Listed: a read shows the last cleanup; only a write of "run" starts one. */
+	[NODE_REPO_CLEANUP] = { IN("_cleanup", NODE_REPO_DIR), .flags = NF_WRITABLE | NF_COMMAND | NF_VIEW,
+				.read = read_repo_cleanup, .take_body = body_cleanup },
 	[NODE_REPO_VERIFY] = { IN("_verify", NODE_REPO_DIR),
 			       .flags = NF_UNLISTED | NF_SIZE_UNKNOWN | NF_VIEW,
 			       .read = read_repo_exists, .open = open_verify },
+	/* Listed only when the repository has a snapshot that succeeded. */
+	[NODE_REPO_LATEST] = { IN("_latest", NODE_REPO_DIR), .flags = NF_SYMLINK | NF_VIEW,
+			       .stat = stat_repo_latest, .read = read_repo_latest },
 	[NODE_REPO_POLICY] = { IN("_policy.json", NODE_REPO_DIR), .flags = NF_WRITABLE,
 			       .read = read_repo_policy, .take_body = body_policy,
 			       .unlink = unlink_repo_policy },
@@ -50,7 +63,7 @@ static const struct node_type types[] = {
 			      .rmdir = rmdir_policy_dir },
 	/* Reading the plan changes nothing; only a write of "run" to run acts. */
 	[NODE_POLICY_PLAN] = { IN("plan", NODE_POLICY_DIR), .flags = NF_VIEW, .read = read_policy_plan },
-	[NODE_POLICY_RUN] = { IN("run", NODE_POLICY_DIR), .flags = NF_WRITABLE | NF_WRITE_ONLY | NF_VIEW,
+	[NODE_POLICY_RUN] = { IN("run", NODE_POLICY_DIR), .flags = NF_WRITABLE | NF_COMMAND | NF_WRITE_ONLY | NF_VIEW,
 			      .read = read_nothing, .take_body = body_policy_run },
 	[NODE_POLICY_LAST] = { IN("last", NODE_POLICY_DIR), .flags = NF_VIEW, .read = read_policy_last },
 
@@ -70,6 +83,9 @@ static const struct node_type types[] = {
 				.read = read_snap_restore, .take_body = body_restore },
 	[NODE_SNAP_WAIT] = { IN("wait", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_UNLISTED | NF_SIZE_UNKNOWN,
 			     .read = read_snap_state, .open = open_wait },
+	[NODE_SNAP_CLONE] = { IN("clone.json", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,
+			       .read = read_snap_clone, .take_body = body_clone },
+	[NODE_SNAP_SIZE] = { IN("size", NODE_SNAP_DIR), .flags = SNAP_DETAIL, .read = read_snap_size },
 };
 
 #define NODE_KINDS (sizeof(types) / sizeof(types[0]))

@@ -20,12 +20,17 @@ enum node_flag {
 	NF_SNAPSHOT_TIME = 1 << 6,	/* mtime is the snapshot's start time */
 	NF_WHEN_SIGNING = 1 << 7,	/* there only when esfs signs for AWS */
 	NF_FIXED_WHEN_DONE = 1 << 8,	/* its bytes never change once the snapshot has ended */
-	NF_WRITE_ONLY = 1 << 9,		/* with NF_WRITABLE: each write is a command acted on at once
-					   (not JSON); a read gives nothing; shown 0200 */
+	NF_WRITE_ONLY = 1 << 9,		/* a read gives nothing; shown 0200 */
+	NF_SYMLINK = 1 << 10,		/* a symbolic link: its read is the target */
+	NF_COMMAND = 1 << 11,		/* with NF_WRITABLE: each write is a command acted on at once
+					   (a word, not JSON) */
 };
 
 /* Where a node named by the cluster keeps its name in struct node. */
-enum node_slot { SLOT_NONE, SLOT_REPO, SLOT_SNAP, SLOT_ENTRY };
+enum node_slot {
+	SLOT_NONE, SLOT_REPO, SLOT_SNAP, SLOT_ENTRY,
+	SLOT_REPO_SNAP,	/* "<repo>,<snapshot>": neither name may hold a comma */
+};
 
 typedef int node_read_fn(struct esfs *fs, const struct node *n, struct buf *out,
 			 struct esfs_error *err);
@@ -50,7 +55,7 @@ struct node_type {
 	node_open_fn *open;	/* an open for reading that does more than read (blocks, acts) */
 	node_body_fn *take_body;	/* a complete request body written to it */
 	node_change_fn *unlink;	/* what rm does, when it is more than a view's nothing */
-	node_stat_fn *stat;	/* a directory: whether it exists, and its times */
+	node_stat_fn *stat;	/* whether it exists (a directory: and its times) */
 	node_list_fn *list;	/* a directory: all its entries (default: the fixed ones) */
 	node_mkdir_fn *mkdir;	/* a directory: what mkdir of a new name in it does */
 	node_change_fn *rmdir;	/* what rmdir of it does */
@@ -71,7 +76,7 @@ int node_each_fixed(enum node_kind dir, int (*fn)(void *ctx, enum node_kind kind
 node_read_fn read_cluster_health, read_cluster_info, read_esfs_stats, read_esfs_errors,
 	read_esfs_metrics, read_esfs_aws, read_repo_settings, read_repo_defaults, read_repo_exists,
 	read_snap_state, read_snap_info, read_snap_status, read_snap_progress, read_snap_indices,
-	read_snap_failures, read_snap_restore;
+	read_snap_failures, read_snap_restore, read_snap_size;
 node_stat_fn stat_repo_dir, stat_snap_dir;
 node_list_fn list_root, list_repo_dir;
 /* fs/actions.c */
@@ -79,10 +84,15 @@ node_open_fn open_verify, open_wait;
 node_mkdir_fn mkdir_repository, mkdir_snapshot;
 node_change_fn rmdir_repository, rmdir_snapshot;
 /* fs/requests.c */
-node_body_fn body_restore, body_settings, body_defaults;
+node_body_fn body_restore, body_settings, body_defaults, body_clone, body_cleanup;
+node_read_fn read_snap_clone, read_repo_cleanup;
 /* fs/service.c */
 node_read_fn read_nothing;
 node_body_fn body_flush;
+/* fs/views.c */
+node_list_fn list_indices, list_index_dir;
+node_stat_fn stat_index_dir, stat_repo_latest;
+node_read_fn read_index_link, read_repo_latest;
 /* fs/policy.c */
 node_read_fn read_repo_policy, read_policy_plan, read_policy_last;
 node_body_fn body_policy, body_policy_run;

@@ -91,6 +91,8 @@ static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struc
 	st->st_gid = fs->gid;
 	if (attr->is_dir)
 		st->st_mode = S_IFDIR | (attr->writable ? 0755 : 0555);
+	else if (attr->is_link)
+		st->st_mode = S_IFLNK | 0777;
 	else
 		st->st_mode = S_IFREG | (attr->write_only ? 0200 : attr->writable ? 0644 : 0444);
 	st->st_nlink = attr->is_dir ? 2 : 1;
@@ -439,6 +441,26 @@ static int esfs_unlink(const char *path)
 	return rc ? rc : report("unlink", path, tree_unlink(current_fs(), &n, &err), &err);
 }
 
+/* A link's target is its read: _latest and the entries of /_indices/<index>. */
+static int esfs_readlink(const char *path, char *target, size_t size)
+{
+	struct esfs_error err = { 0 };
+	struct buf text = BUF_INIT;
+	struct node n;
+	int rc = parse("readlink", path, &n);
+
+	if (!rc)
+		rc = report("readlink", path, tree_readlink(current_fs(), &n, &text, &err), &err);
+	if (!rc && size) {
+		size_t len = text.len < size - 1 ? text.len : size - 1;
+
+		memcpy(target, text.data, len);
+		target[len] = '\0';
+	}
+	buf_free(&text);
+	return rc;
+}
+
 /* "> file" truncates before it writes: a body starts empty at each open anyway. */
 static int esfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
@@ -730,6 +752,7 @@ const struct fuse_operations esfs_ops = {
 	.opendir = esfs_opendir,
 	.readdir = esfs_readdir,
 	.releasedir = esfs_releasedir,
+	.readlink = esfs_readlink,
 	.open = esfs_open,
 	.read = esfs_read,
 	.write = esfs_write,

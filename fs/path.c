@@ -59,16 +59,33 @@ static char *name_slot(struct node *n, enum node_slot slot)
 	}
 }
 
+/* "<repo>,<snapshot>" into both slots: the engines allow a comma in neither name. */
+static int split_repo_snap(const char *name, struct node *n)
+{
+	const char *comma = strchr(name, ',');
+
+	if (!comma || comma == name || !comma[1] || strchr(comma + 1, ','))
+		return -ENOENT;
+	memcpy(n->repo, name, (size_t)(comma - name));
+	n->repo[comma - name] = '\0';
+	strcpy(n->snap, comma + 1);
+	return 0;
+}
+
 /* Walks the names down from the root, each one a child of the directory before it. */
 static int walk(char names[3][NAME_MAX_BYTES + 1], int count, struct node *n)
 {
 	n->kind = NODE_ROOT;
 	for (int i = 0; i < count; i++) {
+		enum node_slot kind_slot;
 		char *slot;
 
 		if (!node_is_dir(n->kind) || node_child(n->kind, names[i], &n->kind))
 			return -ENOENT;
-		slot = name_slot(n, node_type(n->kind)->slot);
+		kind_slot = node_type(n->kind)->slot;
+		if (kind_slot == SLOT_REPO_SNAP && split_repo_snap(names[i], n))
+			return -ENOENT;
+		slot = name_slot(n, kind_slot);
 		if (slot)
 			strcpy(slot, names[i]);
 	}

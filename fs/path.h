@@ -5,7 +5,8 @@
  *
  *   /_cluster/{health,info.json}   /_esfs/{stats,errors,metrics,flush}   /_recovery/<index>[.json]
  *   /<repo>/{_settings.json,_defaults.json,_policy.json}, and _verify by name
- *   /<repo>/_policy/{plan,run,last}
+ *   /<repo>/_policy/{plan,run,last}   /<repo>/_latest (a link)
+ *   /_indices/<index>/<repo>,<snapshot> (links to /<repo>/<snapshot>)
  *   /<repo>/<snapshot>/{state,info.json,...,restore.json}, and wait by name
  *
  * Names starting with "_" are esfs's own: the engines refuse them for
@@ -29,10 +30,15 @@ enum node_kind {
 	NODE_ESFS_FLUSH,	/* write-only: a write of 1 drops the cache */
 	NODE_RECOVERY_DIR,
 	NODE_RECOVERY_ENTRY,	/* <index> or <index>.json: which one, only the listing says */
+	NODE_INDICES_DIR,	/* /_indices: every index some snapshot holds */
+	NODE_INDEX_DIR,		/* /_indices/<index>: the snapshots that hold it */
+	NODE_INDEX_LINK,	/* /_indices/<index>/<repo>,<snapshot> -> ../../<repo>/<snapshot> */
 	NODE_REPO_DIR,
 	NODE_REPO_SETTINGS,
 	NODE_REPO_DEFAULTS,
+	NODE_REPO_CLEANUP,	/* _cleanup: "run" cleans the repository up; read: the last result */
 	NODE_REPO_VERIFY,
+	NODE_REPO_LATEST,	/* _latest -> the newest snapshot that succeeded */
 	NODE_REPO_POLICY,	/* _policy.json: the repository's snapshot policy */
 	NODE_POLICY_DIR,	/* _policy/: what the policy would do, and doing it */
 	NODE_POLICY_PLAN,
@@ -47,6 +53,8 @@ enum node_kind {
 	NODE_SNAP_FAILURES,
 	NODE_SNAP_RESTORE,
 	NODE_SNAP_WAIT,
+	NODE_SNAP_CLONE,	/* clone.json: {"target": NAME, "indices": ...} clones the snapshot */
+	NODE_SNAP_SIZE,
 	NODE_KIND_COUNT,	/* not a kind: how many there are */
 };
 
@@ -56,7 +64,7 @@ struct node {
 	enum node_kind kind;
 	char repo[NAME_MAX_BYTES + 1];
 	char snap[NAME_MAX_BYTES + 1];
-	char entry[NAME_MAX_BYTES + 1];	/* a /_recovery entry */
+	char entry[NAME_MAX_BYTES + 1];	/* a /_recovery entry, or the index of /_indices/<index> */
 };
 
 /*

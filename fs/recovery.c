@@ -38,7 +38,7 @@ int list_recovery(struct esfs *fs, const struct node *n, tree_entry_fn fn, void 
 	const char *listed = NULL;	/* the index listed last */
 	struct cached *answer;
 	const cJSON *row;
-	int rc = tree_list_fixed(fs, n->kind, fn, ctx);
+	int rc = tree_list_fixed(fs, n, fn, ctx, err);
 
 	if (rc || (rc = api_recoveries(fs->client, &answer, err)))
 		return rc;

@@ -179,6 +179,17 @@ int render_progress(struct buf *out, const cJSON *status)
 			  shards_total, bytes_done, bytes_total);
 }
 
+int render_size(struct buf *out, const cJSON *status)
+{
+	const cJSON *stats = cJSON_GetObjectItemCaseSensitive(status, "stats");
+
+	return buf_printf(out, "total_bytes %.0f\ntotal_files %.0f\nincremental_bytes %.0f\n"
+			  "incremental_files %.0f\n",
+			  number_at(stats, "total", "size_in_bytes"), number_at(stats, "total", "file_count"),
+			  number_at(stats, "incremental", "size_in_bytes"),
+			  number_at(stats, "incremental", "file_count"));
+}
+
 /* A reason can span lines (stack traces): one failure must stay one line. */
 static int append_one_line(struct buf *out, const char *s)
 {

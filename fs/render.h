@@ -23,6 +23,8 @@ int render_repository(struct buf *out, const struct cJSON *entry);
 int render_line(struct buf *out, const struct cJSON *obj, const char *member);
 /* "<percent>% shards <done>/<total> bytes <done>/<total>" from a _status snapshot. */
 int render_progress(struct buf *out, const struct cJSON *status);
+/* "total_bytes N", "total_files N", "incremental_bytes N", "incremental_files N", from _status. */
+int render_size(struct buf *out, const struct cJSON *status);
 /* "<index> <shard> <status> <reason>" per shard failure; nothing when there are none. */
 int render_failures(struct buf *out, const struct cJSON *snapshot);
 

@@ -7,12 +7,14 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/api.h"
 #include "client/jsonscan.h"
 #include "client/utf8.h"
 #include "fs/lookup.h"
+#include "fs/names.h"
 #include "fs/nodes.h"
 #include "fs/render.h"
 #include "fs/tree.h"
@@ -20,22 +22,24 @@
 /* Far beyond any restore or repository body; past it, nothing is kept or sent. */
 #define REQUEST_MAX_BYTES (1u << 20)
 
-/* {"request": ..., "status": ..., "answer": ...}: what reading restore.json shows. */
-static void remember_restore(struct esfs *fs, const struct node *n, const char *body,
+/*
+ * {"request": ..., "status": ..., "answer": ...} under key: what reading
+ * restore.json, clone.json or _cleanup shows of the last request.
+ */
+static void remember_request(struct esfs *fs, const char *key, const char *body,
 			     const struct http_response *resp, const struct esfs_error *err)
 {
-	char key[2 * NAME_MAX_BYTES + 16];
 	cJSON *record = cJSON_CreateObject();
 	cJSON *answer = resp->body.len ? cJSON_ParseWithLength(resp->body.data, resp->body.len) : NULL;
 	struct buf text = BUF_INIT;
 
-	cJSON_AddItemToObject(record, "request", cJSON_Parse(body));
+	if (body)
+		cJSON_AddItemToObject(record, "request", cJSON_Parse(body));
 	cJSON_AddNumberToObject(record, "status", (double)resp->status);
 	if (answer)
 		cJSON_AddItemToObject(record, "answer", answer);
 	else if (err->err)
 		cJSON_AddStringToObject(record, "error", err->reason);
-	tree_restore_key(n, key, sizeof(key));
 	if (render_json(&text, record) == 0)
 		state_set(fs->state, key, text.data);
 	buf_free(&text);
@@ -44,15 +48,126 @@ static void remember_restore(struct esfs *fs, const struct node *n, const char *
 
 int body_restore(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
 {
+	char key[2 * NAME_MAX_BYTES + 16];
 	struct http_response resp = { 0 };
 	int rc = lookup_snapshot_exists(fs, n, err);
 
 	if (rc)
 		return rc;
 	rc = api_snapshot_restore(fs->client, n->repo, n->snap, body->data, body->len, &resp, err);
-	remember_restore(fs, n, body->data, &resp, err);
+	tree_restore_key(n, key, sizeof(key));
+	remember_request(fs, key, body->data, &resp, err);
 	http_response_free(&resp);
 	return rc;
+}
+
+static void clone_key(const struct node *n, char *key, size_t size)
+{
+	snprintf(key, size, "clone/%s/%s", n->repo, n->snap);
+}
+
+/* The body the engine takes: the user's without "target", with every index when none are named. */
+static cJSON *clone_request(const cJSON *json)
+{
+	cJSON *request = cJSON_Duplicate(json, 1);
+
+	if (!request)
+		return NULL;
+	cJSON_DeleteItemFromObjectCaseSensitive(request, "target");
+	if (!cJSON_GetObjectItemCaseSensitive(request, "indices"))
+		cJSON_AddStringToObject(request, "indices", "*");
+	return request;
+}
+
+/* The new snapshot: named as mkdir would take it, and not there yet (EEXIST without a request). */
+static int check_clone_target(struct esfs *fs, const struct node *n, const char *target,
+			      struct esfs_error *err)
+{
+	struct node other = *n;
+	char why[300];
+	int rc;
+
+	if (!target)
+		return lookup_refuse(err, EINVAL, "clone.json takes {\"target\": NAME, \"indices\": ...}: "
+				     "no target");
+	if (name_check_snapshot(target, why, sizeof(why)))
+		return lookup_refuse(err, EINVAL, why);
+	snprintf(other.snap, sizeof(other.snap), "%s", target);
+	rc = lookup_snapshot_exists(fs, &other, err);
+	if (rc == 0)
+		return lookup_refuse(err, EEXIST, "a snapshot of the target's name exists");
+	if (rc != -ENOENT || err->type[0])
+		return rc;
+	memset(err, 0, sizeof(*err));
+	return lookup_writable_repository(fs, n->repo, err);
+}
+
+/* clone.json: {"target": NAME, "indices": ...} clones the snapshot, its answer kept for reading. */
+int body_clone(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
+{
+	char key[2 * NAME_MAX_BYTES + 16];
+	struct http_response resp = { 0 };
+	cJSON *json = cJSON_Parse(body->data), *request = NULL;
+	const char *target = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "target"));
+	char *text = NULL;
+	int rc = lookup_snapshot_exists(fs, n, err);
+
+	if (!rc)
+		rc = check_clone_target(fs, n, target, err);
+	if (!rc && (!(request = clone_request(json)) || !(text = cJSON_PrintUnformatted(request))))
+		rc = -ENOMEM;
+	if (!rc) {
+		rc = api_snapshot_clone(fs->client, n->repo, n->snap, target, text, strlen(text), &resp, err);
+		clone_key(n, key, sizeof(key));
+		remember_request(fs, key, body->data, &resp, err);
+	}
+	http_response_free(&resp);
+	free(text);
+	cJSON_Delete(request);
+	cJSON_Delete(json);
+	return rc;
+}
+
+int read_snap_clone(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	char key[2 * NAME_MAX_BYTES + 16];
+
+	clone_key(n, key, sizeof(key));
+	return tree_read_snapshot_kept(fs, n, key, out, err);
+}
+
+static void cleanup_key(const char *repo, char *key, size_t size)
+{
+	snprintf(key, size, "cleanup/%s", repo);
+}
+
+/* echo run > _cleanup: the engine deletes the blobs no snapshot refers to any more. */
+int body_cleanup(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
+{
+	char key[NAME_MAX_BYTES + 16];
+	struct http_response resp = { 0 };
+	int rc;
+
+	if (!tree_command_is(body, "run"))
+		return lookup_refuse(err, EINVAL, "write run to clean the repository up");
+	if (fs->nodelete)
+		return lookup_refuse(err, EPERM, "mounted with -o nodelete: a cleanup deletes blobs");
+	rc = lookup_writable_repository(fs, n->repo, err);
+	if (rc)
+		return rc;
+	rc = api_repository_cleanup(fs->client, n->repo, &resp, err);
+	cleanup_key(n->repo, key, sizeof(key));
+	remember_request(fs, key, NULL, &resp, err);
+	http_response_free(&resp);
+	return rc;
+}
+
+int read_repo_cleanup(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	char key[NAME_MAX_BYTES + 16];
+
+	cleanup_key(n->repo, key, sizeof(key));
+	return tree_read_kept(fs, n->repo, key, "{}\n", out, err);
 }
 
 int body_settings(struct esfs *fs, const struct node *n, const struct buf *body, struct esfs_error *err)
@@ -169,7 +284,7 @@ int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, c
 	int rc;
 
 	memset(err, 0, sizeof(*err));
-	if (node_type(n->kind)->flags & NF_WRITE_ONLY)
+	if (node_type(n->kind)->flags & NF_COMMAND)
 		return take_command(fs, n, data, size, err);
 	if (!started)
 		json_scanner_init(&rb->scan);

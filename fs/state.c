@@ -168,7 +168,8 @@ static void save(struct mount_state *st)
 /* The kinds of text esfs keeps, by the start of their keys. */
 static int key_is_known(const char *key)
 {
-	static const char *const kinds[] = { "defaults/", "restore/", "policy/", "policy-run/" };
+	static const char *const kinds[] = { "defaults/", "restore/", "clone/", "cleanup/", "policy/",
+					     "policy-run/" };
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strncmp(key, kinds[i], strlen(kinds[i])))

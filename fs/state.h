@@ -1,7 +1,8 @@
 /*
  * What a mount remembers that the cluster does not: repository folders made
- * with mkdir and not registered yet, each repository's _defaults.json, and
- * each snapshot's last restore request with its answer. Kept in memory and,
+ * with mkdir and not registered yet, each repository's _defaults.json and
+ * snapshot policy with its last run, the last cleanup, and each snapshot's
+ * last restore and clone request with its answer. Kept in memory and,
  * once the cluster's UUID is known, in the state directory's file of that
  * cluster (client/statedir.h), rewritten at every change: a remount finds
  * it again, another cluster never sees it.
@@ -38,7 +39,8 @@ typedef int state_locate_fn(void *ctx, struct statedir **out);
 /* Has the first access to the state after fn's last -EAGAIN call fn, then state_attach. */
 void state_locate_with(struct mount_state *st, state_locate_fn *fn, void *ctx);
 
-/* Named texts: "defaults/<repo>", "restore/<repo>/<snap>", "policy/<repo>", "policy-run/<repo>". Get copies into out; -ENOENT when unset. */
+/* Named texts: "defaults/<repo>", "restore/<repo>/<snap>", "clone/<repo>/<snap>", "cleanup/<repo>",
+ * "policy/<repo>", "policy-run/<repo>". Get copies into out; -ENOENT when unset. */
 int state_get(struct mount_state *st, const char *key, struct buf *out);
 /*
  * A failure to write the state to disk does not fail these: what they

@@ -231,20 +231,33 @@ int read_snap_failures(struct esfs *fs, const struct node *n, struct buf *out,
 	return read_snapshot_detail(fs, n, 0, render_failures, out, err);
 }
 
-int read_snap_restore(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+/* The sizes only _status gives: what the snapshot holds, and what it added to the repository. */
+int read_snap_size(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
 {
-	char key[2 * NAME_MAX_BYTES + 16];
+	return read_snapshot_detail(fs, n, 1, render_size, out, err);
+}
+
+int tree_read_snapshot_kept(struct esfs *fs, const struct node *n, const char *key, struct buf *out,
+			    struct esfs_error *err)
+{
 	int rc = lookup_snapshot_exists(fs, n, err);
 
 	if (rc)
 		return rc;
-	tree_restore_key(n, key, sizeof(key));
 	state_get(fs->state, key, out);
 	return 0;
 }
 
+int read_snap_restore(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	char key[2 * NAME_MAX_BYTES + 16];
+
+	tree_restore_key(n, key, sizeof(key));
+	return tree_read_snapshot_kept(fs, n, key, out, err);
+}
+
 /* The start time as an mtime; when the engine does not say, the mount's. */
-static time_t snapshot_mtime(const struct esfs *fs, long long start_ms)
+time_t tree_snapshot_mtime(const struct esfs *fs, long long start_ms)
 {
 	return start_ms >= 0 ? (time_t)(start_ms / 1000) : fs->mounted_at;
 }
@@ -262,7 +275,7 @@ int stat_snap_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
 		return rc;
 	rc = api_snapshot_start(fs->client, n->repo, api_snaplist(list), row, &start_ms, err);
 	if (rc == 0)
-		attr->mtime = snapshot_mtime(fs, start_ms);
+		attr->mtime = tree_snapshot_mtime(fs, start_ms);
 	cached_release(list);
 	return rc;
 }
@@ -302,6 +315,11 @@ int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esf
 	return t->read ? t->read(fs, n, out, err) : -EISDIR;
 }
 
+int tree_readlink(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err)
+{
+	return node_type(n->kind)->flags & NF_SYMLINK ? tree_read(fs, n, out, err) : -EINVAL;
+}
+
 static int stat_dir(struct esfs *fs, const struct node *n, struct node_attr *attr,
 		    struct esfs_error *err)
 {
@@ -313,20 +331,26 @@ static int stat_dir(struct esfs *fs, const struct node *n, struct node_attr *att
 	return t->stat ? t->stat(fs, n, attr, err) : 0;
 }
 
-/* A file's size is the number of bytes a read gives, but where reading is what acts. */
+/*
+ * A file's size is the number of bytes a read gives, but where reading is
+ * what acts. A file with a stat of its own asks it first whether it is there.
+ */
 static int stat_file(struct esfs *fs, const struct node *n, struct node_attr *attr,
 		     struct esfs_error *err)
 {
-	unsigned flags = node_type(n->kind)->flags;
+	const struct node_type *t = node_type(n->kind);
 	struct buf content = BUF_INIT;
-	int rc = tree_read(fs, n, &content, err);
+	int rc = t->stat ? t->stat(fs, n, attr, err) : 0;
 
-	attr->writable = (flags & NF_WRITABLE) != 0;
-	attr->write_only = (flags & NF_WRITE_ONLY) != 0;
+	if (!rc)
+		rc = tree_read(fs, n, &content, err);
+	attr->writable = (t->flags & NF_WRITABLE) != 0;
+	attr->write_only = (t->flags & NF_WRITE_ONLY) != 0;
+	attr->is_link = (t->flags & NF_SYMLINK) != 0;
 	attr->mtime = time(NULL);
-	attr->size = flags & NF_SIZE_UNKNOWN ? 0 : content.len;
+	attr->size = t->flags & NF_SIZE_UNKNOWN ? 0 : content.len;
 	buf_free(&content);
-	if (!rc && (flags & NF_SNAPSHOT_TIME)) {
+	if (!rc && (t->flags & NF_SNAPSHOT_TIME)) {
 		struct node dir = *n;
 
 		dir.kind = NODE_SNAP_DIR;
@@ -344,29 +368,53 @@ int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, str
 
 struct fixed_fill {
 	struct esfs *fs;
+	const struct node *dir;
 	tree_entry_fn fn;
 	void *ctx;
+	struct esfs_error *err;
 };
+
+/* 1 when the fixed entry is there, 0 when its own stat says it is not (_latest), or that stat's failure. */
+static int fixed_is_there(struct fixed_fill *ff, enum node_kind kind, struct node_attr *attr)
+{
+	const struct node_type *t = node_type(kind);
+	struct node child = *ff->dir;
+	int rc;
+
+	if ((t->flags & NF_DIR) || !t->stat)
+		return 1;
+	child.kind = kind;
+	rc = t->stat(ff->fs, &child, attr, ff->err);
+	if (rc == -ENOENT && !ff->err->type[0])
+		return 0;
+	return rc ? rc : 1;
+}
 
 static int list_one_fixed(void *ctx, enum node_kind kind)
 {
 	struct fixed_fill *ff = ctx;
 	const struct node_type *t = node_type(kind);
 	struct node_attr attr = { .is_dir = (t->flags & NF_DIR) != 0, .mtime = ff->fs->mounted_at };
+	int there;
 
 	/* A fixed directory is as stat shows it; a file's size is known once it is read. */
 	attr.complete = attr.is_dir && !t->stat;
 	attr.writable = attr.is_dir && (t->flags & NF_MUTABLE);
+	attr.is_link = (t->flags & NF_SYMLINK) != 0;
 	if ((t->flags & NF_UNLISTED) || ((t->flags & NF_WHEN_SIGNING) && !ff->fs->signer))
 		return 0;
+	there = fixed_is_there(ff, kind, &attr);
+	if (there <= 0)
+		return there;
 	return ff->fn(ff->ctx, t->name, &attr);
 }
 
-int tree_list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx)
+int tree_list_fixed(struct esfs *fs, const struct node *dir, tree_entry_fn fn, void *ctx,
+		    struct esfs_error *err)
 {
-	struct fixed_fill ff = { fs, fn, ctx };
+	struct fixed_fill ff = { fs, dir, fn, ctx, err };
 
-	return node_each_fixed(dir, list_one_fixed, &ff);
+	return node_each_fixed(dir->kind, list_one_fixed, &ff);
 }
 
 int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
@@ -382,7 +430,7 @@ int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx
 	if (t->list)
 		return t->list(fs, n, fn, ctx, err);
 	rc = tree_stat(fs, n, &attr, err);
-	return rc ? rc : tree_list_fixed(fs, n->kind, fn, ctx);
+	return rc ? rc : tree_list_fixed(fs, n, fn, ctx, err);
 }
 
 /* ---------------------------------------------------------------- listings */
@@ -413,7 +461,7 @@ int list_root(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx
 	struct pending_fill pf = { fs, fn, ctx, NULL };
 	struct cached *answer;
 	const cJSON *repo;
-	int rc = tree_list_fixed(fs, n->kind, fn, ctx);
+	int rc = tree_list_fixed(fs, n, fn, ctx, err);
 
 	if (rc || (rc = api_repositories(fs->client, &answer, err)))
 		return rc;
@@ -448,7 +496,7 @@ static int list_snapshots(struct esfs *fs, const struct node *n, tree_entry_fn f
 	for (size_t i = 0; i < snaplist_count(l) && !rc; i++) {
 		struct snap_row *row = snaplist_row(l, i);
 		long long start_ms = atomic_load(&row->start_ms);
-		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = snapshot_mtime(fs, start_ms),
+		struct node_attr attr = { .is_dir = 1, .writable = 1, .mtime = tree_snapshot_mtime(fs, start_ms),
 					  .complete = start_ms >= 0 };
 
 		rc = fn(ctx, row->name, &attr);
@@ -468,6 +516,6 @@ int list_repo_dir(struct esfs *fs, const struct node *n, tree_entry_fn fn, void 
 		return fn(ctx, node_type(NODE_REPO_SETTINGS)->name, &attr);
 	if (rc)
 		return rc;
-	rc = tree_list_fixed(fs, NODE_REPO_DIR, fn, ctx);
+	rc = tree_list_fixed(fs, n, fn, ctx, err);
 	return rc ? rc : list_snapshots(fs, n, fn, ctx, err);
 }

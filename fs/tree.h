@@ -44,6 +44,7 @@ struct esfs {
 
 struct node_attr {
 	int is_dir;
+	int is_link;	/* a symbolic link: its read is the target */
 	int writable;
 	int write_only;	/* shown 0200: writing acts, reading gives nothing */
 	size_t size;
@@ -65,10 +66,19 @@ int tree_stat(struct esfs *fs, const struct node *n, struct node_attr *attr, str
  */
 int tree_is_final(struct esfs *fs, const struct node *n);
 int tree_read(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err);
+/* A symbolic link's target; EINVAL for any other node, as readlink(2) says. */
+int tree_readlink(struct esfs *fs, const struct node *n, struct buf *out, struct esfs_error *err);
 int tree_list(struct esfs *fs, const struct node *n, tree_entry_fn fn, void *ctx,
 	      struct esfs_error *err);
-/* The fixed entries of a directory of kind dir that readdir shows. */
-int tree_list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void *ctx);
+/* A snapshot's mtime: its start time, or the mount's while that is not known. */
+time_t tree_snapshot_mtime(const struct esfs *fs, long long start_ms);
+/*
+ * The fixed entries of the directory dir that readdir shows. One with a
+ * stat of its own is left out when that says ENOENT; when the cluster
+ * failed to say, so does the listing (err set), rather than ask twice.
+ */
+int tree_list_fixed(struct esfs *fs, const struct node *dir, tree_entry_fn fn, void *ctx,
+		    struct esfs_error *err);
 
 /*
  * A text the mount's state keeps for the registered repository repo (under
@@ -78,6 +88,9 @@ int tree_list_fixed(struct esfs *fs, enum node_kind dir, tree_entry_fn fn, void 
 int tree_read_kept(struct esfs *fs, const char *repo, const char *key, const char *fallback,
 		   struct buf *out, struct esfs_error *err);
 int tree_keep_json(struct esfs *fs, const char *key, const struct buf *body, struct esfs_error *err);
+/* The same for a snapshot that exists: its text under key, or nothing. */
+int tree_read_snapshot_kept(struct esfs *fs, const struct node *n, const char *key, struct buf *out,
+			    struct esfs_error *err);
 
 /* The keys under which the mount's state keeps a repository's defaults and a snapshot's last restore. */
 void tree_defaults_key(const char *repo, char *key, size_t size);
@@ -134,7 +147,7 @@ struct request_body {
  */
 int tree_write(struct esfs *fs, const struct node *n, struct request_body *rb, const char *data,
 	       size_t size, off_t offset, struct esfs_error *err);
-/* Whether a write to a command file (NF_WRITE_ONLY) is want, give or take white space around it. */
+/* Whether a write to a command file (NF_COMMAND) is want, give or take white space around it. */
 int tree_command_is(const struct buf *command, const char *want);
 /* At close: an unfinished document is refused here (EINVAL). */
 int tree_write_end(struct esfs *fs, const struct node *n, struct request_body *rb,

@@ -46,6 +46,28 @@ static void repositories_and_snapshots(void)
 	parsed("/b/s/state/deeper", -ENOENT);
 }
 
+/* /_indices/<index>/<repo>,<snapshot>: the link's name holds both, split at the one comma. */
+static void views_across_snapshots(void)
+{
+	struct node n = parsed("/_indices/orders/backups,nightly-1", 0);
+
+	CHECK_INT(n.kind, NODE_INDEX_LINK);
+	CHECK_STR(n.entry, "orders");
+	CHECK_STR(n.repo, "backups");
+	CHECK_STR(n.snap, "nightly-1");
+	CHECK_INT(parsed("/_indices", 0).kind, NODE_INDICES_DIR);
+	CHECK_INT(parsed("/_indices/.kibana_1", 0).kind, NODE_INDEX_DIR);
+	parsed("/_indices/orders/no-comma", -ENOENT);
+	parsed("/_indices/orders/,snap", -ENOENT);
+	parsed("/_indices/orders/repo,", -ENOENT);
+	parsed("/_indices/orders/a,b,c", -ENOENT);
+	CHECK_INT(parsed("/b/_latest", 0).kind, NODE_REPO_LATEST);
+	CHECK_INT(parsed("/b/_cleanup", 0).kind, NODE_REPO_CLEANUP);
+	CHECK_INT(parsed("/b/_policy/plan", 0).kind, NODE_POLICY_PLAN);
+	CHECK_INT(parsed("/b/s/size", 0).kind, NODE_SNAP_SIZE);
+	CHECK_INT(parsed("/b/s/clone.json", 0).kind, NODE_SNAP_CLONE);
+}
+
 static void odd_names_stay_whole(void)
 {
 	struct node n = parsed("/a%2fb/x?y#z %3f", 0);
@@ -88,7 +110,7 @@ static void fixed_entries_come_from_the_table(void)
 	int n = 0;
 
 	node_each_fixed(NODE_SNAP_DIR, count_fixed, &n);
-	CHECK_INT(n, 8);
+	CHECK_INT(n, 10);	/* state info.json status.json progress indices failures restore.json wait clone.json size */
 	n = 0;
 	node_each_fixed(NODE_SNAP_STATE, count_fixed, &n);
 	CHECK_INT(n, 0);
@@ -159,6 +181,7 @@ static void parent_of_a_new_name(void)
 static const struct unit_case cases[] = {
 	{ "esfs_own_entries", esfs_own_entries },
 	{ "repositories_and_snapshots", repositories_and_snapshots },
+	{ "views_across_snapshots", views_across_snapshots },
 	{ "odd_names_stay_whole", odd_names_stay_whole },
 	{ "names_that_are_not_utf8", names_that_are_not_utf8 },
 	{ "overlong_names", overlong_names },
