@@ -94,6 +94,13 @@ class Engine:
             self.ok("POST", f"/{name}/_doc?refresh=true", {"n": i, "msg": f"doc {i}"})
         return name
 
+    def make_red_index(self, name):
+        """An index whose only shard can be nowhere: a snapshot of it with partial=true is PARTIAL."""
+        self.ok("PUT", f"/{name}?wait_for_active_shards=0", {"settings": {
+            "number_of_shards": 1, "number_of_replicas": 0,
+            "index.routing.allocation.require._name": "no-such-node"}})
+        return name
+
     def snapshot(self, repo, snap, body=None, wait=True):
         q = "?wait_for_completion=true" if wait else ""
         return self.ok("PUT", f"/_snapshot/{quote(repo)}/{quote(snap)}{q}", body or {})

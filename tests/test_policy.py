@@ -168,18 +168,9 @@ def test_the_plan_condemns_what_restic_forget_does_and_a_run_does_exactly_that(e
     same_day(day)
 
 
-def red_index(engine, unique):
-    """An index whose only shard can be nowhere: a snapshot of it with partial=true is PARTIAL."""
-    name = unique("red")
-    engine.ok("PUT", f"/{name}?wait_for_active_shards=0", {"settings": {
-        "number_of_shards": 1, "number_of_replicas": 0,
-        "index.routing.allocation.require._name": "no-such-node"}})
-    return name
-
-
 def test_partial_snapshots_never_count_and_the_newest_success_and_min_count_stay(engine, repo, index,
                                                                               mount, unique):
-    day, red = today(), red_index(engine, unique)
+    day, red = today(), engine.make_red_index(unique("red"))
     for d in (0, 1):
         engine.snapshot(repo, day_name(ago(d)), {"indices": f"{index},{red}", "partial": True,
                                                   "include_global_state": False})

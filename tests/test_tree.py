@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 
-REPO_FILES = ["_settings.json", "_defaults.json", "_policy.json", "_policy"]  # _verify is there, but not listed
+REPO_FILES = ["_settings.json", "_defaults.json", "_cleanup", "_policy.json", "_policy"]  # _verify: not listed
+LATEST = "_latest"  # listed once some snapshot succeeded
 
 
 def make_snapshots(engine, repo, unique, count=2, spaced=False):
@@ -32,7 +33,7 @@ def test_root_lists_every_repository(engine, repo, mount):
     entries = set(os.listdir(m.path))
     repos = set(engine.ok("GET", "/_snapshot"))
     assert repo in repos
-    assert entries == repos | {"_cluster", "_esfs", "_recovery"}
+    assert entries == repos | {"_cluster", "_esfs", "_recovery", "_indices"}
 
 
 def test_cluster_files_match_the_api(engine, mount):
@@ -63,7 +64,7 @@ def test_settings_json_is_the_repository(engine, repo, mount):
 def test_snapshot_files_match_the_api(engine, repo, mount, unique):
     snaps, _ = make_snapshots(engine, repo, unique, 2)
     m = mount()
-    assert sorted(os.listdir(m.p(repo))) == sorted(snaps + REPO_FILES)
+    assert sorted(os.listdir(m.p(repo))) == sorted(snaps + REPO_FILES + [LATEST])
     for snap in snaps:
         info = engine.snapshot_info(repo, snap)
         assert m.read(repo, snap, "state") == info["state"] + "\n"
@@ -73,7 +74,7 @@ def test_snapshot_files_match_the_api(engine, repo, mount, unique):
         assert m.json(repo, snap, "status.json") == engine.snapshot_status(repo, snap)
         assert sorted(os.listdir(m.p(repo, snap))) == sorted(
             ["state", "info.json", "status.json", "progress", "indices", "failures",
-             "restore.json"])  # wait is there, but not listed
+             "restore.json", "clone.json", "size"])  # wait is there, but not listed
 
 
 def test_progress_of_a_finished_snapshot(engine, repo, mount, unique):
@@ -164,7 +165,7 @@ def test_odd_repository_names_are_encoded(engine, mount, unique):
         m = mount()
         for name in names:
             assert name in os.listdir(m.path)
-            assert sorted(os.listdir(m.p(name))) == sorted(REPO_FILES + ["only"])
+            assert sorted(os.listdir(m.p(name))) == sorted(REPO_FILES + [LATEST, "only"])
             assert m.read(name, "only", "indices") == index + "\n"
             assert m.json(name, "only", "info.json")["snapshot"] == "only"
     finally:
@@ -194,7 +195,7 @@ def test_listing_200_snapshots_costs_three_requests(engine, repo_of_200, mount):
     before = m.stats()["requests"]
     out = subprocess.run(["ls", "-l", m.p(repo)], capture_output=True, text=True, check=True)
     after = m.stats()["requests"]
-    assert len([l for l in out.stdout.splitlines() if " s-" in l]) == 200
+    assert len([l for l in out.stdout.splitlines() if l.startswith("d") and " s-" in l]) == 200
     # The repositories, the listing, and the start times of all 200 in one batch.
     assert after - before <= 3, f"ls -l sent {after - before} requests"
     # And again once the cache has expired: the start times are known, so only the listing.
