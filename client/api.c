@@ -458,7 +458,7 @@ static int starts_target(const char *repo, struct snaplist *l, struct snap_row *
 	return rc;
 }
 
-static void settle_from_answer(struct snaplist *l, const cJSON *answer)
+void api_snapshot_starts_settle(struct snaplist *l, const cJSON *answer)
 {
 	const cJSON *snapshot;
 
@@ -505,7 +505,7 @@ static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l,
 	else if (rc != -EALREADY)
 		errmap_set(err, ENOMEM, "out_of_memory", "request target");
 	answer = rc ? NULL : cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	settle_from_answer(l, answer);
+	api_snapshot_starts_settle(l, answer);
 	settle_rest(l, &claims, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
 	if (rc == 0 && any_kept(&claims))
 		save_starts(cl, repo, l);
