@@ -458,6 +458,15 @@ static int starts_target(const char *repo, struct snaplist *l, struct snap_row *
 	return rc;
 }
 
+/* 9999-12-31T23:59:59.999Z in milliseconds: later is no clock's time, and beyond 2^63 not a long long. */
+#define START_MS_MAX 253402300799999.0
+
+/* A time the engine gives, never one of the SNAP_START_* markers (all negative). */
+static int is_start_ms(const cJSON *start)
+{
+	return cJSON_IsNumber(start) && start->valuedouble >= 0 && start->valuedouble <= START_MS_MAX;
+}
+
 void api_snapshot_starts_settle(struct snaplist *l, const cJSON *answer)
 {
 	const cJSON *snapshot;
@@ -469,7 +478,7 @@ void api_snapshot_starts_settle(struct snaplist *l, const cJSON *answer)
 		const cJSON *start = cJSON_GetObjectItemCaseSensitive(snapshot, "start_time_in_millis");
 
 		/* Deleted and taken again meanwhile: not the one listed. */
-		if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && cJSON_IsNumber(start) &&
+		if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && is_start_ms(start) &&
 		    cJSON_IsString(uuid) && !strcmp(uuid->valuestring, row->uuid))
 			snaplist_settle(l, row, (long long)start->valuedouble);
 	}
