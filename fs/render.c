@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int put_indent(struct buf *out, int depth)
 {
@@ -80,20 +81,16 @@ int render_json(struct buf *out, const cJSON *json)
 	return rc ? rc : buf_puts(out, "\n");
 }
 
+/* Whole names compared without case: a name of any length is looked at to its end. */
 static int is_secret_setting(const char *name)
 {
 	static const char *const parts[] = { "secret", "password", "token", "private_key",
 					     "account_key", "credentials" };
-	char lower[128];
-	size_t i;
 
-	for (i = 0; name[i] && i < sizeof(lower) - 1; i++)
-		lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-	lower[i] = '\0';
-	if (!strcmp(lower, "key") || !strcmp(lower, "sas_token"))
+	if (!strcasecmp(name, "key") || !strcasecmp(name, "sas_token"))
 		return 1;
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (strstr(lower, parts[i]))
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strcasestr(name, parts[i]))
 			return 1;
 	return 0;
 }

@@ -343,8 +343,28 @@ static void repository_secrets_are_redacted(void)
 	buf_free(&out);
 }
 
+/* A setting's name is looked at to its end, however long: it was cut at 127 bytes. */
+static void long_secret_names_are_redacted(void)
+{
+	struct buf name = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
+	cJSON *entry;
+
+	for (int i = 0; i < 150; i++)
+		buf_puts(&name, "x");
+	buf_puts(&name, "_Password");
+	buf_printf(&text, "{\"type\":\"fs\",\"settings\":{\"%s\":\"hunter2\"}}", name.data);
+	entry = cJSON_Parse(text.data);
+	CHECK_INT(render_repository(&out, entry), 0);
+	CHECK(strstr(out.data, "hunter2") == NULL);
+	cJSON_Delete(entry);
+	buf_free(&name);
+	buf_free(&text);
+	buf_free(&out);
+}
+
 static const struct unit_case cases[] = {
 	{ "repository_secrets_are_redacted", repository_secrets_are_redacted },
+	{ "long_secret_names_are_redacted", long_secret_names_are_redacted },
 	{ "json_round_trips_for_every_state", json_round_trips_for_every_state },
 	{ "json_of_nothing_is_enodata", json_of_nothing_is_enodata },
 	{ "failures_empty_for_success", failures_empty_for_success },
