@@ -95,6 +95,19 @@ static int is_secret_setting(const char *name)
 	return 0;
 }
 
+static void redact_item(cJSON *settings, cJSON *item)
+{
+	cJSON *redacted = cJSON_CreateString("<redacted>");
+
+	if (redacted)
+		redacted->string = strdup(item->string);	/* freed by cJSON_Delete: esfs sets no hooks */
+	/* Out of memory: the item goes rather than show the secret. */
+	if (!redacted || !redacted->string || !cJSON_ReplaceItemViaPointer(settings, item, redacted)) {
+		cJSON_Delete(redacted);
+		cJSON_Delete(cJSON_DetachItemViaPointer(settings, item));
+	}
+}
+
 /* Settings come flat ("s3.client.secret_key") or nested; both are walked. */
 static void redact_secrets(cJSON *settings)
 {
@@ -106,8 +119,8 @@ static void redact_secrets(cJSON *settings)
 		if (cJSON_IsObject(item))
 			redact_secrets(item);
 		else if (item->string && is_secret_setting(item->string))
-			cJSON_ReplaceItemInObjectCaseSensitive(settings, item->string,
-							       cJSON_CreateString("<redacted>"));
+			/* This very item: by name, a name given twice would redact the first twice. */
+			redact_item(settings, item);
 	}
 }
 

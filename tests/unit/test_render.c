@@ -362,9 +362,25 @@ static void long_secret_names_are_redacted(void)
 	buf_free(&out);
 }
 
+/* A name given twice (no engine does, but a proxy might): each value is redacted. */
+static void secrets_named_twice_are_redacted(void)
+{
+	cJSON *entry = cJSON_Parse("{\"type\":\"fs\",\"settings\":{\"password\":\"one\",\"password\":\"two\","
+				   "\"location\":\"/x\"}}");
+	struct buf out = BUF_INIT;
+
+	CHECK_INT(render_repository(&out, entry), 0);
+	CHECK(strstr(out.data, "one") == NULL);
+	CHECK(strstr(out.data, "two") == NULL);
+	CHECK(strstr(out.data, "\"password\": \"<redacted>\",\n    \"password\": \"<redacted>\"") != NULL);
+	cJSON_Delete(entry);
+	buf_free(&out);
+}
+
 static const struct unit_case cases[] = {
 	{ "repository_secrets_are_redacted", repository_secrets_are_redacted },
 	{ "long_secret_names_are_redacted", long_secret_names_are_redacted },
+	{ "secrets_named_twice_are_redacted", secrets_named_twice_are_redacted },
 	{ "json_round_trips_for_every_state", json_round_trips_for_every_state },
 	{ "json_of_nothing_is_enodata", json_of_nothing_is_enodata },
 	{ "failures_empty_for_success", failures_empty_for_success },
