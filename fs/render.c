@@ -189,16 +189,12 @@ int render_progress(struct buf *out, const cJSON *status)
 			  shards_total, bytes_done, bytes_total);
 }
 
-/* A reason can span lines (stack traces): one failure must stay one line. */
-static int append_one_line(struct buf *out, const char *s)
+/* A reason can span lines (stack traces), and any field may hold a line break: one failure stays one line. */
+static void fold_lines(struct buf *out, size_t start)
 {
-	size_t start = out->len;
-	int rc = buf_puts(out, s ? s : "");
-
-	for (size_t i = start; !rc && i < out->len; i++)
+	for (size_t i = start; i < out->len; i++)
 		if (out->data[i] == '\n' || out->data[i] == '\r')
 			out->data[i] = ' ';
-	return rc;
 }
 
 static int render_failure(struct buf *out, const cJSON *f)
@@ -206,15 +202,15 @@ static int render_failure(struct buf *out, const cJSON *f)
 	const cJSON *shard = cJSON_GetObjectItemCaseSensitive(f, "shard_id");
 	const char *index = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "index"));
 	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "status"));
+	const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "reason"));
+	size_t start = out->len;
 	int rc;
 
-	rc = buf_printf(out, "%s %d %s ", index ? index : "-", cJSON_IsNumber(shard) ? shard->valueint : -1,
-			status ? status : "-");
+	rc = buf_printf(out, "%s %d %s %s", index ? index : "-", cJSON_IsNumber(shard) ? shard->valueint : -1,
+			status ? status : "-", reason ? reason : "");
 	if (!rc)
-		rc = append_one_line(out, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "reason")));
-	if (!rc)
-		rc = buf_puts(out, "\n");
-	return rc;
+		fold_lines(out, start);
+	return rc ? rc : buf_puts(out, "\n");
 }
 
 int render_failures(struct buf *out, const cJSON *snapshot)

@@ -116,15 +116,15 @@ static void failures_of_partial_snapshot(void)
 	}
 }
 
-/* A reason that spans lines stays on one line. */
+/* A reason that spans lines stays on one line, and so does a status or index with a line break. */
 static void failure_reason_kept_on_one_line(void)
 {
 	cJSON *snap = cJSON_Parse("{\"failures\":[{\"index\":\"i\",\"shard_id\":3,\"status\":\"X\","
-				  "\"reason\":\"a\\nb\\r\\nc\"}]}");
+				  "\"reason\":\"a\\nb\\r\\nc\"},{\"index\":\"j\\nk\",\"status\":\"Y\\r\"}]}");
 	struct buf out = BUF_INIT;
 
 	CHECK_INT(render_failures(&out, snap), 0);
-	CHECK_STR(out.data, "i 3 X a b  c\n");
+	CHECK_STR(out.data, "i 3 X a b  c\nj k -1 Y  \n");
 	buf_free(&out);
 	cJSON_Delete(snap);
 }
