@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,13 @@ struct recovery_sum {
 	const cJSON *first;
 };
 
+/* The engine's numbers are summed without overflow: strtoll gives LLONG_MAX for "99999999999999999999". */
+static void add_count(long long *sum, long long n)
+{
+	if (__builtin_add_overflow(*sum, n, sum))
+		*sum = n < 0 ? LLONG_MIN : LLONG_MAX;
+}
+
 static void add_recovery_row(struct recovery_sum *sum, const cJSON *row)
 {
 	int rank = stage_rank(cat_text(row, "stage"));
@@ -266,10 +274,10 @@ static void add_recovery_row(struct recovery_sum *sum, const cJSON *row)
 		sum->least_stage = rank;
 	if (!sum->first)
 		sum->first = row;
-	sum->files_done += cat_number(row, "files_recovered");
-	sum->files_total += cat_number(row, "files_total");
-	sum->bytes_done += cat_number(row, "bytes_recovered");
-	sum->bytes_total += cat_number(row, "bytes_total");
+	add_count(&sum->files_done, cat_number(row, "files_recovered"));
+	add_count(&sum->files_total, cat_number(row, "files_total"));
+	add_count(&sum->bytes_done, cat_number(row, "bytes_recovered"));
+	add_count(&sum->bytes_total, cat_number(row, "bytes_total"));
 	sum->shards++;
 	sum->shards_done += !strcmp(cat_text(row, "stage"), "done");
 }

@@ -377,10 +377,25 @@ static void secrets_named_twice_are_redacted(void)
 	buf_free(&out);
 }
 
+/* Counters past long long's range add up to its largest value, not to undefined behaviour. */
+static void recovery_counters_saturate(void)
+{
+	cJSON *rows = cJSON_Parse("[{\"index\":\"i\",\"type\":\"snapshot\",\"stage\":\"done\","
+				  "\"bytes_recovered\":\"99999999999999999999\",\"bytes_total\":\"1\"},"
+				  "{\"index\":\"i\",\"type\":\"snapshot\",\"stage\":\"done\",\"bytes_recovered\":\"5\"}]");
+	struct buf out = BUF_INIT;
+
+	CHECK_INT(render_recovery(&out, rows, "i"), 0);
+	CHECK(strstr(out.data, " 9223372036854775807/1 ") != NULL);
+	cJSON_Delete(rows);
+	buf_free(&out);
+}
+
 static const struct unit_case cases[] = {
 	{ "repository_secrets_are_redacted", repository_secrets_are_redacted },
 	{ "long_secret_names_are_redacted", long_secret_names_are_redacted },
 	{ "secrets_named_twice_are_redacted", secrets_named_twice_are_redacted },
+	{ "recovery_counters_saturate", recovery_counters_saturate },
 	{ "json_round_trips_for_every_state", json_round_trips_for_every_state },
 	{ "json_of_nothing_is_enodata", json_of_nothing_is_enodata },
 	{ "failures_empty_for_success", failures_empty_for_success },
