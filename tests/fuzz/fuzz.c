@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char *fuzz_text(const uint8_t *data, size_t len)
 {
@@ -62,6 +65,20 @@ size_t fuzz_piece_size(uint64_t *state)
 	*state ^= *state >> 7;
 	*state ^= *state << 17;
 	return (size_t)(*state % 17);
+}
+
+void fuzz_file_open(struct fuzz_file *f)
+{
+	f->fd = memfd_create("esfs-fuzz", MFD_CLOEXEC);
+	if (f->fd < 0 || fchmod(f->fd, 0600))
+		abort();
+	snprintf(f->path, sizeof(f->path), "/proc/self/fd/%d", f->fd);
+}
+
+void fuzz_file_set(struct fuzz_file *f, const void *data, size_t len)
+{
+	if (ftruncate(f->fd, 0) || (len && pwrite(f->fd, data, len, 0) != (ssize_t)len))
+		abort();
 }
 
 void fuzz_check(int ok, const char *what, const char *file, int line)

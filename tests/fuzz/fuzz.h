@@ -34,6 +34,19 @@ char *fuzz_until(struct fuzz_input *in, uint8_t sep);
 uint64_t fuzz_seed(const char *text, size_t len);
 size_t fuzz_piece_size(uint64_t *state);
 
+/*
+ * A file that parsers given a path can open: a memfd, mode 0600 (as a
+ * credentials file must be), reached as /proc/self/fd/N, so that no run
+ * writes to the disk. fuzz_file_set replaces its bytes.
+ */
+struct fuzz_file {
+	int fd;
+	char path[32];
+};
+
+void fuzz_file_open(struct fuzz_file *f);
+void fuzz_file_set(struct fuzz_file *f, const void *data, size_t len);
+
 #define FUZZ_CHECK(cond) fuzz_check((cond), #cond, __FILE__, __LINE__)
 void fuzz_check(int ok, const char *what, const char *file, int line);
 
