@@ -5,11 +5,14 @@
  * (aws_parse_time) with the refresh decision on it, and the container URL
  * from AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI
  * (aws_container_url). Input: the JSON; the first line of it is also the
- * time, the relative URI and the full URI.
+ * time, the relative URI and the full URI, whose plain http host, as
+ * libcurl reads it, must be this machine or an agent.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/aws/credentials.h"
 #include "client/aws/metadata.h"
@@ -50,6 +53,31 @@ static void check_time(const char *text)
 	(void)aws_credentials_valid(&c, NOW);
 }
 
+/*
+ * Plain http goes only to this machine or the ECS/EKS agents, as the SDKs
+ * require: the host libcurl would connect to, by its own URL parser, is one
+ * of them. A URL libcurl cannot parse is never fetched.
+ */
+static void check_plain_http_host(const char *uri)
+{
+	static const char *const allowed[] = { "localhost", "169.254.170.2", "169.254.170.23", "[::1]",
+					       "[fd00:ec2::23]" };
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int ok = 0;
+
+	FUZZ_CHECK(u != NULL);
+	if (curl_url_set(u, CURLUPART_URL, uri, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		ok = !strncmp(host, "127.", 4);
+		for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+			ok |= !strcasecmp(host, allowed[i]);
+		FUZZ_CHECK(ok);
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
 static void check_container_url(const char *uri)
 {
 	char why[256] = "", *url = NULL;
@@ -59,9 +87,8 @@ static void check_container_url(const char *uri)
 	free(url);
 	rc = aws_container_url(NULL, uri, NULL, &url, why, sizeof(why));
 	FUZZ_CHECK(rc == 0 ? url && !strcmp(url, uri) : !url && (rc == -EINVAL || rc == -ENOMEM));
-	/* Plain http goes only to this machine or the agents: never to a name that DNS answers. */
 	if (rc == 0 && !strncasecmp(uri, "http://", 7))
-		FUZZ_CHECK(!strncasecmp(uri + 7, "localhost", 9) || strchr("0123456789[", uri[7]));
+		check_plain_http_host(uri);
 	free(url);
 }
 
