@@ -6,7 +6,7 @@
 # crash inputs stay in OUT (default: a fresh folder under /tmp, printed);
 # add those worth keeping to tests/fuzz/corpus/<harness>/ by hand.
 #
-#     bench/fuzz.sh [RUNS]        e.g. bench/fuzz.sh 100000 for a quick look
+#     bench/fuzz.sh [RUNS [HARNESS...]]   e.g. bench/fuzz.sh 100000 fuzz_render
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,10 +15,12 @@ jobs=${JOBS:-$(nproc)}
 out=${OUT:-$(mktemp -d /tmp/esfs-fuzz-XXXXXX)}
 scripts/build.sh --fuzz
 
-harnesses=()
-for src in tests/fuzz/fuzz_*.c; do
-	harnesses+=("$(basename "$src" .c)")
-done
+harnesses=("${@:2}")
+if [ "${#harnesses[@]}" -eq 0 ]; then
+	for src in tests/fuzz/fuzz_*.c; do
+		harnesses+=("$(basename "$src" .c)")
+	done
+fi
 
 # One harness: its log, its new entries and its artifacts (crash-*, leak-*, timeout-*, oom-*) in out/NAME/.
 run_one() {
