@@ -465,7 +465,16 @@ static int starts_target(const char *repo, struct snaplist *l, struct buf *t, st
 	return rc;
 }
 
-static void settle_from_answer(struct snaplist *l, const cJSON *answer)
+/* 9999-12-31T23:59:59.999Z in milliseconds: later is no clock's time, and beyond 2^63 not a long long. */
+#define START_MS_MAX 253402300799999.0
+
+/* A time the engine gives, never one of the SNAP_START_* markers (all negative). */
+static int is_start_ms(const cJSON *start)
+{
+	return cJSON_IsNumber(start) && start->valuedouble >= 0 && start->valuedouble <= START_MS_MAX;
+}
+
+void api_snapshot_starts_settle(struct snaplist *l, const cJSON *answer)
 {
 	const cJSON *snapshot;
 
@@ -476,7 +485,7 @@ static void settle_from_answer(struct snaplist *l, const cJSON *answer)
 		const cJSON *start = cJSON_GetObjectItemCaseSensitive(snapshot, "start_time_in_millis");
 
 		/* Deleted and taken again meanwhile: not the one listed. */
-		if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && cJSON_IsNumber(start) &&
+		if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && is_start_ms(start) &&
 		    cJSON_IsString(uuid) && !strcmp(uuid->valuestring, row->uuid))
 			snaplist_settle(l, row, (long long)start->valuedouble);
 	}
@@ -511,7 +520,7 @@ static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l,
 	else if (rc != -EALREADY)
 		errmap_set(err, ENOMEM, "out_of_memory", "request target");
 	answer = rc ? NULL : cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	settle_from_answer(l, answer);
+	api_snapshot_starts_settle(l, answer);
 	settle_rest(l, &claims, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
 	if (rc == 0 && any_kept(&claims))
 		save_starts(cl, repo, l);

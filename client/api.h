@@ -44,6 +44,12 @@ void api_snapshot_list_forget(struct client *cl, const char *repo);
  */
 int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, struct snap_row *row,
 		       long long *start_ms, struct esfs_error *err);
+/*
+ * Settles each claimed row (snaplist_claim) of l that the answer to that
+ * request names with the same UUID, to the start time it gives. Used by
+ * api_snapshot_start; not static so that tests/fuzz can feed it answers.
+ */
+void api_snapshot_starts_settle(struct snaplist *l, const struct cJSON *answer);
 /* GET /_snapshot/<repo>/<snapshot> */
 int api_snapshot_info(struct client *cl, const char *repo, const char *snap, struct cached **out,
 		      struct esfs_error *err);

@@ -162,9 +162,11 @@ void errmap_from_response(struct esfs_error *e, long status, const char *body, s
 	else if (body && len)
 		read_text_body(e, body, len);
 	cJSON_Delete(root);
+	/* The type too: it is a field of /_esfs/errors, where a tab or line break would start another. */
+	errmap_one_line(e->type);
+	errmap_one_line(e->reason);
 	if (!e->type[0])
 		snprintf(e->type, sizeof(e->type), "http_%ld", status);
-	errmap_one_line(e->reason);
 	if (!e->reason[0])
 		snprintf(e->reason, sizeof(e->reason), "HTTP status %ld", status);
 	e->err = errno_for_type(e->type, e->reason, status);

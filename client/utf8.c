@@ -77,3 +77,8 @@ void utf8_escape(char *out, size_t size, const char *in)
 	}
 	out[used] = '\0';
 }
+
+void utf8_cut_invalid(char *s)
+{
+	s[utf8_invalid_at(s, strlen(s))] = '\0';
+}

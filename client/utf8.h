@@ -23,4 +23,10 @@ size_t utf8_invalid_at(const char *text, size_t len);
  */
 void utf8_escape(char *out, size_t size, const char *in);
 
+/*
+ * Ends s before its first byte that is not valid UTF-8: a message cut to
+ * its buffer's size by snprintf may end inside a sequence.
+ */
+void utf8_cut_invalid(char *s);
+
 #endif

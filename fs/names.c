@@ -16,10 +16,12 @@ refuse(char *why, size_t why_len, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (why) {
+	if (why && why_len) {
 		va_start(ap, fmt);
 		vsnprintf(why, why_len, fmt, ap);
 		va_end(ap);
+		/* A long name cut short at why_len would leave half a character in the log. */
+		utf8_cut_invalid(why);
 	}
 	return -EINVAL;
 }

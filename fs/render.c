@@ -2,9 +2,11 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int put_indent(struct buf *out, int depth)
 {
@@ -80,22 +82,31 @@ int render_json(struct buf *out, const cJSON *json)
 	return rc ? rc : buf_puts(out, "\n");
 }
 
+/* Whole names compared without case: a name of any length is looked at to its end. */
 static int is_secret_setting(const char *name)
 {
 	static const char *const parts[] = { "secret", "password", "token", "private_key",
 					     "account_key", "credentials" };
-	char lower[128];
-	size_t i;
 
-	for (i = 0; name[i] && i < sizeof(lower) - 1; i++)
-		lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-	lower[i] = '\0';
-	if (!strcmp(lower, "key") || !strcmp(lower, "sas_token"))
+	if (!strcasecmp(name, "key") || !strcasecmp(name, "sas_token"))
 		return 1;
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (strstr(lower, parts[i]))
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (strcasestr(name, parts[i]))
 			return 1;
 	return 0;
+}
+
+static void redact_item(cJSON *settings, cJSON *item)
+{
+	cJSON *redacted = cJSON_CreateString("<redacted>");
+
+	if (redacted)
+		redacted->string = strdup(item->string);	/* freed by cJSON_Delete: esfs sets no hooks */
+	/* Out of memory: the item goes rather than show the secret. */
+	if (!redacted || !redacted->string || !cJSON_ReplaceItemViaPointer(settings, item, redacted)) {
+		cJSON_Delete(redacted);
+		cJSON_Delete(cJSON_DetachItemViaPointer(settings, item));
+	}
 }
 
 /* Settings come flat ("s3.client.secret_key") or nested; both are walked. */
@@ -109,8 +120,8 @@ static void redact_secrets(cJSON *settings)
 		if (cJSON_IsObject(item))
 			redact_secrets(item);
 		else if (item->string && is_secret_setting(item->string))
-			cJSON_ReplaceItemInObjectCaseSensitive(settings, item->string,
-							       cJSON_CreateString("<redacted>"));
+			/* This very item: by name, a name given twice would redact the first twice. */
+			redact_item(settings, item);
 	}
 }
 
@@ -190,16 +201,12 @@ int render_size(struct buf *out, const cJSON *status)
 			  number_at(stats, "incremental", "file_count"));
 }
 
-/* A reason can span lines (stack traces): one failure must stay one line. */
-static int append_one_line(struct buf *out, const char *s)
+/* A reason can span lines (stack traces), and any field may hold a line break: one failure stays one line. */
+static void fold_lines(struct buf *out, size_t start)
 {
-	size_t start = out->len;
-	int rc = buf_puts(out, s ? s : "");
-
-	for (size_t i = start; !rc && i < out->len; i++)
+	for (size_t i = start; i < out->len; i++)
 		if (out->data[i] == '\n' || out->data[i] == '\r')
 			out->data[i] = ' ';
-	return rc;
 }
 
 static int render_failure(struct buf *out, const cJSON *f)
@@ -207,15 +214,15 @@ static int render_failure(struct buf *out, const cJSON *f)
 	const cJSON *shard = cJSON_GetObjectItemCaseSensitive(f, "shard_id");
 	const char *index = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "index"));
 	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "status"));
+	const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "reason"));
+	size_t start = out->len;
 	int rc;
 
-	rc = buf_printf(out, "%s %d %s ", index ? index : "-", cJSON_IsNumber(shard) ? shard->valueint : -1,
-			status ? status : "-");
+	rc = buf_printf(out, "%s %d %s %s", index ? index : "-", cJSON_IsNumber(shard) ? shard->valueint : -1,
+			status ? status : "-", reason ? reason : "");
 	if (!rc)
-		rc = append_one_line(out, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "reason")));
-	if (!rc)
-		rc = buf_puts(out, "\n");
-	return rc;
+		fold_lines(out, start);
+	return rc ? rc : buf_puts(out, "\n");
 }
 
 int render_failures(struct buf *out, const cJSON *snapshot)
@@ -263,6 +270,13 @@ struct recovery_sum {
 	const cJSON *first;
 };
 
+/* The engine's numbers are summed without overflow: strtoll gives LLONG_MAX for "99999999999999999999". */
+static void add_count(long long *sum, long long n)
+{
+	if (__builtin_add_overflow(*sum, n, sum))
+		*sum = n < 0 ? LLONG_MIN : LLONG_MAX;
+}
+
 static void add_recovery_row(struct recovery_sum *sum, const cJSON *row)
 {
 	int rank = stage_rank(cat_text(row, "stage"));
@@ -271,10 +285,10 @@ static void add_recovery_row(struct recovery_sum *sum, const cJSON *row)
 		sum->least_stage = rank;
 	if (!sum->first)
 		sum->first = row;
-	sum->files_done += cat_number(row, "files_recovered");
-	sum->files_total += cat_number(row, "files_total");
-	sum->bytes_done += cat_number(row, "bytes_recovered");
-	sum->bytes_total += cat_number(row, "bytes_total");
+	add_count(&sum->files_done, cat_number(row, "files_recovered"));
+	add_count(&sum->files_total, cat_number(row, "files_total"));
+	add_count(&sum->bytes_done, cat_number(row, "bytes_recovered"));
+	add_count(&sum->bytes_total, cat_number(row, "bytes_total"));
 	sum->shards++;
 	sum->shards_done += !strcmp(cat_text(row, "stage"), "done");
 }

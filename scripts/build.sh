@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # build.sh - build esfs: build/ (release, -Werror) and, with --asan, build-asan/
-# (AddressSanitizer + UndefinedBehaviorSanitizer, for the test suite).
+# (AddressSanitizer + UndefinedBehaviorSanitizer, for the test suite); with
+# --fuzz, build-fuzz/: the libFuzzer harnesses of tests/fuzz, compiled by clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,12 @@ setup() {
 }
 
 setup build
-if [ "${1:-}" = "--asan" ]; then
+case "${1:-}" in
+--asan)
 	setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
-fi
+	;;
+--fuzz)
+	# CC counts only when the folder is first set up; meson keeps the compiler after that.
+	CC=clang setup build-fuzz -Dfuzz=true
+	;;
+esac

@@ -3,13 +3,13 @@
 # scdoc builds the manual page; man-db and groff-base render it in the tests;
 # build-essential (which dpkg-buildpackage checks for), dpkg-dev and debhelper
 # build the Debian package (debian/), and systemd-analyze (systemd) checks its
-# units.
+# units; clang builds the libFuzzer harnesses (scripts/build.sh --fuzz).
 # Idempotent; needs root. The engines themselves come later, from Maven Central
 # (scripts/engine.sh fetch).
 set -euo pipefail
 
 PACKAGES=(
-	gcc meson ninja-build pkg-config
+	gcc clang meson ninja-build pkg-config
 	libfuse3-dev fuse3 libcurl4-openssl-dev libcjson-dev libssl-dev
 	curl unzip maven iproute2 util-linux
 	python3 python3-pytest python3-botocore python3-yaml python3-venv

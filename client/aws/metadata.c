@@ -141,6 +141,9 @@ static int full_uri_allowed(const char *url)
 	if (strncasecmp(url, "http://", 7))
 		return 0;
 	h = url + 7;
+	/* "http://127.0.0.1:80@evil.example/": the host libcurl goes to is after the '@'. */
+	if (memchr(h, '@', strcspn(h, "/?#")))
+		return 0;
 	if (*h == '[') {
 		n = strcspn(++h, "]");
 		if (h[n] != ']')

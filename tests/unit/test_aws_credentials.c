@@ -377,6 +377,10 @@ static void test_container_urls(void)
 	check_container_url(NULL, "http://10.0.0.1/x", NULL, -EINVAL, NULL);
 	check_container_url(NULL, "http://127.0.0.1.evil.example/x", NULL, -EINVAL, NULL);
 	check_container_url(NULL, "ftp://127.0.0.1/x", NULL, -EINVAL, NULL);
+	/* User info: libcurl would go to the host after the '@'. */
+	check_container_url(NULL, "http://127.0.0.1:80@evil.example/x", NULL, -EINVAL, NULL);
+	check_container_url(NULL, "http://[::1]:@80./x", NULL, -EINVAL, NULL);
+	check_container_url(NULL, "http://localhost/x?a@b", NULL, 0, "http://localhost/x?a@b");
 }
 
 /* ---- the chain, over sources that need no network ---- */

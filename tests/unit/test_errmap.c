@@ -89,6 +89,16 @@ static void text_bodies_stay_on_one_line(void)
 	CHECK(strchr(e.reason, '\t') == NULL);
 }
 
+/* The type is a field of /_esfs/errors too; one of only blanks is no type. */
+static void types_stay_on_one_line(void)
+{
+	struct esfs_error e = mapped(400, "{\"error\":{\"type\":\"parse\\texception\\n\",\"reason\":\"r\"}}");
+
+	CHECK_STR(e.type, "parse exception");
+	e = mapped(400, "{\"error\":{\"type\":\"\\t\",\"reason\":\"r\"}}");
+	CHECK_STR(e.type, "http_400");
+}
+
 static void errno_names(void)
 {
 	CHECK_STR(errmap_errno_name(ENOENT), "ENOENT");
@@ -104,6 +114,7 @@ static const struct unit_case cases[] = {
 	{ "cause_is_kept_with_the_reason", cause_is_kept_with_the_reason },
 	{ "plain_error_string_and_empty_body", plain_error_string_and_empty_body },
 	{ "text_bodies_stay_on_one_line", text_bodies_stay_on_one_line },
+	{ "types_stay_on_one_line", types_stay_on_one_line },
 	{ "errno_names", errno_names },
 	{ NULL, NULL },
 };

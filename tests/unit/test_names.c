@@ -1,5 +1,6 @@
 #include <errno.h>
 
+#include "client/utf8.h"
 #include "fs/names.h"
 #include "unit.h"
 
@@ -58,6 +59,23 @@ static void reasons_print_on_one_line(void)
 	CHECK_STR(why, "name [tab\\x09here] must not contain control character 0x09");
 }
 
+/*
+ * A reason cut to its buffer (actions.c has 300 bytes) ends on a whole
+ * character: 60 control characters shown as \x01 push the é past the cut.
+ */
+static void reasons_cut_short_stay_utf8(void)
+{
+	char name[256] = "", why[300];
+
+	for (int i = 0; i < 60; i++)
+		strcat(name, "\x01");
+	for (int i = 0; i < 97; i++)
+		strcat(name, "\xc3\xa9");	/* é */
+	CHECK_INT(name_check_snapshot(name, why, sizeof(why)), -EINVAL);
+	CHECK_INT(utf8_invalid_at(why, strlen(why)), strlen(why));
+	CHECK_INT(strlen(why), 298);	/* the 299th byte would start an é that does not fit */
+}
+
 static void overlong_names(void)
 {
 	char name[300];
@@ -75,6 +93,7 @@ static const struct unit_case cases[] = {
 	{ "repositories_may_have_uppercase", repositories_may_have_uppercase },
 	{ "names_that_are_not_utf8", names_that_are_not_utf8 },
 	{ "reasons_print_on_one_line", reasons_print_on_one_line },
+	{ "reasons_cut_short_stay_utf8", reasons_cut_short_stay_utf8 },
 	{ "overlong_names", overlong_names },
 	{ NULL, NULL },
 };

@@ -116,15 +116,15 @@ static void failures_of_partial_snapshot(void)
 	}
 }
 
-/* A reason that spans lines stays on one line. */
+/* A reason that spans lines stays on one line, and so does a status or index with a line break. */
 static void failure_reason_kept_on_one_line(void)
 {
 	cJSON *snap = cJSON_Parse("{\"failures\":[{\"index\":\"i\",\"shard_id\":3,\"status\":\"X\","
-				  "\"reason\":\"a\\nb\\r\\nc\"}]}");
+				  "\"reason\":\"a\\nb\\r\\nc\"},{\"index\":\"j\\nk\",\"status\":\"Y\\r\"}]}");
 	struct buf out = BUF_INIT;
 
 	CHECK_INT(render_failures(&out, snap), 0);
-	CHECK_STR(out.data, "i 3 X a b  c\n");
+	CHECK_STR(out.data, "i 3 X a b  c\nj k -1 Y  \n");
 	buf_free(&out);
 	cJSON_Delete(snap);
 }
@@ -343,8 +343,59 @@ static void repository_secrets_are_redacted(void)
 	buf_free(&out);
 }
 
+/* A setting's name is looked at to its end, however long: it was cut at 127 bytes. */
+static void long_secret_names_are_redacted(void)
+{
+	struct buf name = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
+	cJSON *entry;
+
+	for (int i = 0; i < 150; i++)
+		buf_puts(&name, "x");
+	buf_puts(&name, "_Password");
+	buf_printf(&text, "{\"type\":\"fs\",\"settings\":{\"%s\":\"hunter2\"}}", name.data);
+	entry = cJSON_Parse(text.data);
+	CHECK_INT(render_repository(&out, entry), 0);
+	CHECK(strstr(out.data, "hunter2") == NULL);
+	cJSON_Delete(entry);
+	buf_free(&name);
+	buf_free(&text);
+	buf_free(&out);
+}
+
+/* A name given twice (no engine does, but a proxy might): each value is redacted. */
+static void secrets_named_twice_are_redacted(void)
+{
+	cJSON *entry = cJSON_Parse("{\"type\":\"fs\",\"settings\":{\"password\":\"one\",\"password\":\"two\","
+				   "\"location\":\"/x\"}}");
+	struct buf out = BUF_INIT;
+
+	CHECK_INT(render_repository(&out, entry), 0);
+	CHECK(strstr(out.data, "one") == NULL);
+	CHECK(strstr(out.data, "two") == NULL);
+	CHECK(strstr(out.data, "\"password\": \"<redacted>\",\n    \"password\": \"<redacted>\"") != NULL);
+	cJSON_Delete(entry);
+	buf_free(&out);
+}
+
+/* Counters past long long's range add up to its largest value, not to undefined behaviour. */
+static void recovery_counters_saturate(void)
+{
+	cJSON *rows = cJSON_Parse("[{\"index\":\"i\",\"type\":\"snapshot\",\"stage\":\"done\","
+				  "\"bytes_recovered\":\"99999999999999999999\",\"bytes_total\":\"1\"},"
+				  "{\"index\":\"i\",\"type\":\"snapshot\",\"stage\":\"done\",\"bytes_recovered\":\"5\"}]");
+	struct buf out = BUF_INIT;
+
+	CHECK_INT(render_recovery(&out, rows, "i"), 0);
+	CHECK(strstr(out.data, " 9223372036854775807/1 ") != NULL);
+	cJSON_Delete(rows);
+	buf_free(&out);
+}
+
 static const struct unit_case cases[] = {
 	{ "repository_secrets_are_redacted", repository_secrets_are_redacted },
+	{ "long_secret_names_are_redacted", long_secret_names_are_redacted },
+	{ "secrets_named_twice_are_redacted", secrets_named_twice_are_redacted },
+	{ "recovery_counters_saturate", recovery_counters_saturate },
 	{ "json_round_trips_for_every_state", json_round_trips_for_every_state },
 	{ "json_of_nothing_is_enodata", json_of_nothing_is_enodata },
 	{ "failures_empty_for_success", failures_empty_for_success },

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 
+#include "client/api.h"
 #include "client/buf.h"
 #include "client/snaplist.h"
 #include "unit.h"
@@ -177,6 +178,32 @@ static void start_times_inherited_only_for_the_same_uuid(void)
 	snaplist_free(l);
 }
 
+/*
+ * Only a time is taken from the start times answer: not a marker (-1 would
+ * ask again at each stat), nor 1e300, nor the time of another UUID.
+ */
+static void start_times_answer_gives_only_times(void)
+{
+	static const char answer_text[] =
+		"{\"snapshots\":[{\"snapshot\":\"a\",\"uuid\":\"1\",\"start_time_in_millis\":1700000000000},"
+		"{\"snapshot\":\"b\",\"uuid\":\"2\",\"start_time_in_millis\":-1},"
+		"{\"snapshot\":\"c\",\"uuid\":\"3\",\"start_time_in_millis\":1e300},"
+		"{\"snapshot\":\"d\",\"uuid\":\"other\",\"start_time_in_millis\":5}]}";
+	struct snaplist *l = parsed("{\"snapshots\":[{\"snapshot\":\"a\",\"uuid\":\"1\"},{\"snapshot\":\"b\",\"uuid\":\"2\"},"
+				    "{\"snapshot\":\"c\",\"uuid\":\"3\"},{\"snapshot\":\"d\",\"uuid\":\"4\"}]}");
+	cJSON *answer = cJSON_Parse(answer_text);
+	const char *names[] = { "a", "b", "c", "d" };
+
+	for (size_t i = 0; i < 4; i++)
+		CHECK(snaplist_claim(snaplist_find(l, names[i])));
+	api_snapshot_starts_settle(l, answer);
+	CHECK_INT(atomic_load(&snaplist_find(l, "a")->start_ms), 1700000000000LL);
+	for (size_t i = 1; i < 4; i++)
+		CHECK_INT(atomic_load(&snaplist_find(l, names[i])->start_ms), SNAP_START_ASKING);
+	cJSON_Delete(answer);
+	snaplist_free(l);
+}
+
 static const struct unit_case cases[] = {
 	{ "each_snapshot_found_with_its_state_and_indices", each_snapshot_found_with_its_state_and_indices },
 	{ "empty_repository_lists_nothing", empty_repository_lists_nothing },
@@ -184,6 +211,7 @@ static const struct unit_case cases[] = {
 	{ "many_names_each_found", many_names_each_found },
 	{ "name_given_twice_kept_once", name_given_twice_kept_once },
 	{ "start_times_inherited_only_for_the_same_uuid", start_times_inherited_only_for_the_same_uuid },
+	{ "start_times_answer_gives_only_times", start_times_answer_gives_only_times },
 	{ NULL, NULL },
 };
 
