@@ -45,8 +45,9 @@ def requests(m):
 
 
 def ls_l(path):
+    """The snapshot folders' lines of ls -l (not _latest's, a link that names one)."""
     out = subprocess.run(["ls", "-l", path], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if " s-" in line]
+    return [line for line in out.splitlines() if line.startswith("d") and " s-" in line]
 
 
 def test_listing_1000_snapshots_reads_no_snapshot_blob_once_known(engine, repo_of_1000, mount):
