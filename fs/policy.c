@@ -274,8 +274,10 @@ static int take_due(struct esfs *fs, const char *repo, const struct policy *p, c
 		return 0;	/* ended already: retention knows what to make of it */
 	}
 	rc = tree_wait_snapshot(fs, &n, time(NULL) + (time_t)p->wait, &state, err);
-	if (rc)
+	if (rc) {
+		buf_free(&state);
 		return rc;
+	}
 	if (state.len)
 		state.data[--state.len] = '\0';
 	cJSON_AddStringToObject(record, "state", state.data);

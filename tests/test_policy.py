@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -237,6 +238,25 @@ def test_a_running_snapshot_is_never_deleted(engine, index, big_index, mount, un
     assert engine.snapshot_info(slow, running)["state"] == "IN_PROGRESS"
     engine.ok("DELETE", f"/_snapshot/{quote(slow)}/{quote(running)}")
     same_day(day)
+
+
+def test_a_run_waits_at_most_the_policys_wait_and_then_deletes_nothing(engine, index, big_index, mount,
+                                                                       unique):
+    slow = engine.make_repo(unique("slow"), max_snapshot_bytes_per_sec="2kb")
+    take_dated(engine, slow, index, [3, 4])
+    # Today's snapshot is running (another runner took it): a run waits for it, within bounds.
+    engine.snapshot(slow, day_name(today()), {"indices": big_index, "include_global_state": False}, wait=False)
+    m = mount()
+    write_policy(m, slow, policy(index, max_age="1d", min_count=0, wait="2s"))
+    assert acting(plan_of(m, slow), "delete") == {day_name(ago(4))}   # ago(3): the newest success
+    start = time.monotonic()
+    proc = run(m, slow)
+    assert proc.returncode != 0 and "timed out" in proc.stderr
+    assert time.monotonic() - start < 10
+    last = m.json(slow, "_policy", "last")
+    assert last["errno"] == "ETIMEDOUT" and "still running" in last["error"] and "deleted" not in last
+    assert snapshot_names(engine, slow) == sorted([day_name(ago(4)), day_name(ago(3)), day_name(today())])
+    engine.ok("DELETE", f"/_snapshot/{quote(slow)}/{quote(day_name(today()))}")
 
 
 def test_nodelete_blocks_deletions_and_the_plan_says_so(engine, repo, index, mount):
