@@ -9,6 +9,7 @@ import time
 import pytest
 
 from esfs_harness import count, quote, sh, snapshot_names, wait_until
+from test_tree import LATEST, REPO_FILES
 
 
 @pytest.fixture
@@ -83,8 +84,7 @@ def test_rmdir_deletes_the_snapshot(engine, repo, index, mount):
     m = mount()
     os.rmdir(m.p(repo, "drop"))
     assert snapshot_names(engine, repo) == ["keep"]
-    assert sorted(os.listdir(m.p(repo))) == ["_defaults.json", "_latest", "_policy", "_policy.json",
-                                             "_settings.json", "keep"]
+    assert sorted(os.listdir(m.p(repo))) == sorted(REPO_FILES + [LATEST, "keep"])
 
 
 def test_rm_r_deletes_exactly_that_snapshot(engine, repo, index, mount):
