@@ -57,7 +57,7 @@ struct endpoint {
 
 enum endpoint_kind {
 	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_UUID, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_STARTS, SNAPSHOT_INFO,
-	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY,
+	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY, LIVE_INDICES, LIVE_ALIASES,
 	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, SNAPSHOT_CLONE, REPOSITORY_PUT, REPOSITORY_DELETE,
 	REPOSITORY_VERIFY, REPOSITORY_CLEANUP, INDEX_DELETE,
 };
@@ -92,6 +92,10 @@ static const struct endpoint endpoints[] = {
 			 "stage,files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot",
 			 STALE_NOTHING },
 	[INDEX_RECOVERY] = { "GET", "", "/_recovery", STALE_NOTHING },	/* the index as repo */
+	/* Every index, hidden and closed ones too: names a restore would run into. */
+	[LIVE_INDICES] = { "GET", "/_cat/indices", "?format=json&h=index,status,pri&expand_wildcards=all",
+			   STALE_NOTHING },
+	[LIVE_ALIASES] = { "GET", "/_cat/aliases", "?format=json&h=alias&expand_wildcards=all", STALE_NOTHING },
 
 	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
 	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
@@ -696,6 +700,26 @@ int api_index_recovery(struct client *cl, const char *index, int fresh, struct c
 		free(target);
 	}
 	return get(cl, INDEX_RECOVERY, index, NULL, out, err);
+}
+
+/* A decision that must not be stale: past the cache. */
+static int get_fresh(struct client *cl, enum endpoint_kind kind, struct cached **out, struct esfs_error *err)
+{
+	char *target = endpoint_target(kind, NULL, NULL);
+
+	client_invalidate(cl, target ? target : "");
+	free(target);
+	return get(cl, kind, NULL, NULL, out, err);
+}
+
+int api_live_indices(struct client *cl, struct cached **out, struct esfs_error *err)
+{
+	return get_fresh(cl, LIVE_INDICES, out, err);
+}
+
+int api_live_aliases(struct client *cl, struct cached **out, struct esfs_error *err)
+{
+	return get_fresh(cl, LIVE_ALIASES, out, err);
 }
 
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err)

@@ -87,6 +87,9 @@ int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *er
 /* GET <index>/_recovery; fresh = past the cache, for decisions that must not be stale. */
 int api_index_recovery(struct client *cl, const char *index, int fresh, struct cached **out,
 		       struct esfs_error *err);
+/* Every live index (index, status, pri) and alias (_cat/indices, _cat/aliases), fresh: for a restore's preflight. */
+int api_live_indices(struct client *cl, struct cached **out, struct esfs_error *err);
+int api_live_aliases(struct client *cl, struct cached **out, struct esfs_error *err);
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err);
 
 /* The target "/<head>/<repo>[/<snap>][<tail>]" with both names encoded; NULL on ENOMEM. */

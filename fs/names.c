@@ -73,14 +73,32 @@ int name_check_repository(const char *name, char *why, size_t why_len)
 	return check_common(name, why, why_len);
 }
 
+/* ASCII only: the engine lowercases with Locale.ROOT, and a name is refused unless that leaves it alone. */
+static int check_lowercase(const char *name, const char *what, char *why, size_t why_len)
+{
+	for (const char *p = name; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			return refuse(why, why_len, "%s name [%s] must be lowercase", what, name);
+	return 0;
+}
+
 int name_check_snapshot(const char *name, char *why, size_t why_len)
+{
+	int rc = check_common(name, why, why_len);
+
+	return rc ? rc : check_lowercase(name, "snapshot", why, why_len);
+}
+
+/* Index names also refuse ':' (a remote cluster's prefix) and a leading '-' or '+' (an exclusion). */
+int name_check_index(const char *name, char *why, size_t why_len)
 {
 	int rc = check_common(name, why, why_len);
 
 	if (rc)
 		return rc;
-	for (const char *p = name; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			return refuse(why, why_len, "snapshot name [%s] must be lowercase", name);
-	return 0;
+	if (name[0] == '-' || name[0] == '+')
+		return refuse(why, why_len, "index name [%s] must not start with '%c'", name, name[0]);
+	if (strchr(name, ':'))
+		return refuse(why, why_len, "index name [%s] must not contain ':'", name);
+	return check_lowercase(name, "index", why, why_len);
 }

@@ -1,5 +1,5 @@
 /*
- * The names the engines accept for repositories and snapshots, checked here
+ * The names the engines accept for repositories, snapshots and indices, checked here
  * so that a name they would refuse costs no request and gets EINVAL at once.
  */
 #ifndef ESFS_NAMES_H
@@ -10,5 +10,6 @@
 /* 0, or -EINVAL with why filled in (why may be NULL). */
 int name_check_snapshot(const char *name, char *why, size_t why_len);
 int name_check_repository(const char *name, char *why, size_t why_len);
+int name_check_index(const char *name, char *why, size_t why_len);
 
 #endif

@@ -81,6 +81,9 @@ static const struct node_type types[] = {
 				 .read = read_snap_failures },
 	[NODE_SNAP_RESTORE] = { IN("restore.json", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,
 				.read = read_snap_restore, .take_body = body_restore },
+	/* Its write checks a restore body against the cluster and restores nothing; a read shows the plan. */
+	[NODE_SNAP_RESTORE_PLAN] = { IN("restore.plan", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,
+				     .read = read_snap_restore_plan, .take_body = body_restore_plan },
 	[NODE_SNAP_WAIT] = { IN("wait", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_UNLISTED | NF_SIZE_UNKNOWN,
 			     .read = read_snap_state, .open = open_wait },
 	[NODE_SNAP_CLONE] = { IN("clone.json", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,

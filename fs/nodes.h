@@ -76,7 +76,7 @@ int node_each_fixed(enum node_kind dir, int (*fn)(void *ctx, enum node_kind kind
 node_read_fn read_cluster_health, read_cluster_info, read_esfs_stats, read_esfs_errors,
 	read_esfs_metrics, read_esfs_aws, read_repo_settings, read_repo_defaults, read_repo_exists,
 	read_snap_state, read_snap_info, read_snap_status, read_snap_progress, read_snap_indices,
-	read_snap_failures, read_snap_restore, read_snap_size;
+	read_snap_failures, read_snap_restore, read_snap_size, read_snap_restore_plan;
 node_stat_fn stat_repo_dir, stat_snap_dir;
 node_list_fn list_root, list_repo_dir;
 /* fs/actions.c */
@@ -84,7 +84,7 @@ node_open_fn open_verify, open_wait;
 node_mkdir_fn mkdir_repository, mkdir_snapshot;
 node_change_fn rmdir_repository, rmdir_snapshot;
 /* fs/requests.c */
-node_body_fn body_restore, body_settings, body_defaults, body_clone, body_cleanup;
+node_body_fn body_restore, body_restore_plan, body_settings, body_defaults, body_clone, body_cleanup;
 node_read_fn read_snap_clone, read_repo_cleanup;
 /* fs/service.c */
 node_read_fn read_nothing;

@@ -52,6 +52,7 @@ enum node_kind {
 	NODE_SNAP_INDICES,
 	NODE_SNAP_FAILURES,
 	NODE_SNAP_RESTORE,
+	NODE_SNAP_RESTORE_PLAN,	/* restore.plan: a restore body checked, nothing restored */
 	NODE_SNAP_WAIT,
 	NODE_SNAP_CLONE,	/* clone.json: {"target": NAME, "indices": ...} clones the snapshot */
 	NODE_SNAP_SIZE,
