@@ -343,14 +343,23 @@ static enum attempt_failure classify_failure(const struct attempt *at, const cha
 /*
  * Whether the same request may go to the next node: when this one never got
  * it, or when it was a read (GET, HEAD: sending one twice changes nothing)
- * whose connection broke. A read that timed out is not sent again: the
- * caller has waited one timeout already. A write is never sent twice.
+ * whose connection broke or whose node went away. A read that timed out is
+ * not sent again: the caller has waited one timeout already. A write is
+ * never sent twice.
  */
 static int may_retry_elsewhere(const struct attempt *at, const char *method)
 {
 	if (!at->sent)
 		return at->failure == FAILED_UNREACHABLE;
-	return at->failure == FAILED_LOST && is_read(method);
+	if (at->rc == CURLE_OPERATION_TIMEDOUT)
+		return 0;
+	/*
+	 * libcurl sends a request again, once, on a fresh connection when a
+	 * reused one died unanswered: a node killed under a read ends in a
+	 * refused connect after the request went out, and that read is as safe
+	 * to send elsewhere as one whose connection broke.
+	 */
+	return is_read(method) && (at->failure == FAILED_LOST || at->failure == FAILED_UNREACHABLE);
 }
 
 static void perform_once(struct http *h, CURL *curl, int node, const char *method,
@@ -396,14 +405,27 @@ out:
 	buf_free(&url);
 }
 
-static void transport_error(struct esfs_error *err, const struct http_config *cfg, int node,
-			    const struct attempt *at)
+/* A write that reached the node and got no answer: the engine may or may not have done it. */
+static int outcome_unknown(const struct attempt *at, const char *method)
 {
+	return at->sent && !is_read(method) && (at->failure == FAILED_LOST || at->failure == FAILED_UNREACHABLE ||
+						 at->rc == CURLE_OPERATION_TIMEDOUT);
+}
+
+static void transport_error(struct esfs_error *err, const struct http_config *cfg, int node,
+			    const char *method, const struct attempt *at)
+{
+	const char *what = at->curl_error[0] ? at->curl_error : curl_easy_strerror(at->rc);
+
 	if (at->rc == CURLE_OPERATION_TIMEDOUT)
 		STATS_INC(timeouts);
 	STATS_INC(transport_errors);
-	errmap_set(err, errno_for_curl(at->rc), "transport_error", "%s: %s", cfg->urls[node],
-		   at->curl_error[0] ? at->curl_error : curl_easy_strerror(at->rc));
+	if (outcome_unknown(at, method))
+		errmap_set(err, errno_for_curl(at->rc), "outcome_unknown", "%s: %s: the %s reached the node "
+			   "and its answer was lost: whether the cluster did it is unknown, so it was not sent "
+			   "again; the tree shows what the cluster did", cfg->urls[node], what, method);
+	else
+		errmap_set(err, errno_for_curl(at->rc), "transport_error", "%s: %s", cfg->urls[node], what);
 }
 
 /*
@@ -440,7 +462,7 @@ static int send_to_some_node(struct http *h, CURL *curl, const char *method, con
 				   cfg->urls[node]);
 			return -EINTR;
 		}
-		transport_error(err, cfg, node, &at);
+		transport_error(err, cfg, node, method, &at);
 		if (at.failure == FAILED_UNREACHABLE)
 			node_failed(h, node, err);
 		if (!may_retry_elsewhere(&at, method))

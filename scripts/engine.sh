@@ -12,6 +12,10 @@
 #   scripts/engine.sh versions              newest versions per major on Maven Central
 #   scripts/engine.sh jdk   KIND            print the JAVA_HOME the engine runs with
 #
+# ESFS_ENGINE_PEERS=P1,P2,P3 (HTTP ports): the node at PORT is one member of
+# a cluster of those nodes on loopback instead of a single node (start each;
+# a start returns once the cluster is yellow, so start them side by side).
+#
 # ESFS_ENGINE_OFFLINE=1 (scripts/test.sh sets it in the tests' network
 # namespace, where nothing can be downloaded): an engine, JDK or tool that is
 # not here already is an error naming what was not fetched, never a download.
@@ -521,6 +525,41 @@ make_api_key() {
 	chmod 0600 "$INST/users.env"
 }
 
+# repo_dir: the node's path.repo (a cluster's members share one).
+repo_dir() {
+	if [ -n "${ESFS_ENGINE_PEERS:-}" ]; then
+		echo "$ESFS_ENGINE_ROOT/$KIND-cluster-${ESFS_ENGINE_PEERS%%,*}-repo"
+	else
+		echo "$INST/repo"
+	fi
+}
+
+# cluster_config: the settings of one node of a cluster on loopback.
+# ESFS_ENGINE_PEERS lists the HTTP ports of every member (this one too);
+# each member's transport port is its HTTP port + 10000, the cluster is
+# named after the first, and its members share one path.repo, as the nodes
+# of a real cluster share their fs repository's mount.
+cluster_config() {
+	local first=${ESFS_ENGINE_PEERS%%,*} seeds="" names="" p
+	for p in ${ESFS_ENGINE_PEERS//,/ }; do
+		seeds="$seeds${seeds:+, }\"127.0.0.1:$((p + 10000))\""
+		names="$names${names:+, }\"esfs-$KIND-$p\""
+	done
+	local repo
+	repo=$(repo_dir)
+	mkdir -p "$repo"
+	chown "$ESFS_ENGINE_USER:" "$repo"
+	chmod 2775 "$repo"
+	echo "cluster.name: esfs-$KIND-cluster-$first"
+	echo "discovery.seed_hosts: [$seeds]"
+	if [ "$FLAVOR" = es ]; then
+		echo "cluster.initial_master_nodes: [$names]"
+	else
+		echo "cluster.initial_cluster_manager_nodes: [$names]"
+	fi
+	echo "path.repo: [\"$repo\"]"
+}
+
 # write_config: per-instance copy of the dist config, then our settings.
 write_config() {
 	local conf="$INST/config" yml jvm tport=$TPORT
@@ -535,17 +574,20 @@ write_config() {
 	yml="$conf/$NAME.yml"
 	cat >"$yml" <<EOF
 # written by scripts/engine.sh; edits are overwritten on each start
-cluster.name: esfs-$KIND-$PORT
 node.name: esfs-$KIND-$PORT
 network.host: 127.0.0.1
 http.port: $PORT
 transport.port: $tport
-discovery.type: single-node
 path.data: $INST/data
 path.logs: $INST/logs
-path.repo: ["$INST/repo"]
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
+	if [ -n "${ESFS_ENGINE_PEERS:-}" ]; then
+		cluster_config >>"$yml"
+	else
+		printf 'cluster.name: esfs-%s-%s\ndiscovery.type: single-node\npath.repo: ["%s"]\n' \
+			"$KIND" "$PORT" "$INST/repo" >>"$yml"
+	fi
 	if [ "$SECURE" -eq 1 ]; then
 		security_config >>"$yml"
 	elif [ "$FLAVOR" = es ] && [ -d "$DIST/modules/x-pack-security" ]; then
@@ -647,7 +689,7 @@ cmd_start() {
 		sleep 0.25
 	done
 	[ "$SECURE" -eq 0 ] || make_api_key
-	log "$KIND up on $URL (pid $(running_pid || echo '?')) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s; path.repo=$INST/repo"
+	log "$KIND up on $URL (pid $(running_pid || echo '?')) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s; path.repo=$(repo_dir)"
 	echo "$URL"
 }
 
@@ -710,7 +752,7 @@ main() {
 	pid) cmd_pid "$@" ;;
 	url) [ $# -eq 2 ] || usage; instance "$@"; echo "$URL" ;;
 	dir) [ $# -eq 2 ] || usage; instance "$@"; echo "$INST" ;;
-	repo) [ $# -eq 2 ] || usage; instance "$@"; echo "$INST/repo" ;;
+	repo) [ $# -eq 2 ] || usage; instance "$@"; repo_dir ;;
 	versions) cmd_versions ;;
 	jdk) [ $# -eq 1 ] || usage; kind_info "$1"; ensure_jdk ;;
 	-h | --help | help) usage ;;
