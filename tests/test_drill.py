@@ -80,8 +80,8 @@ def test_a_drill_counts_what_the_snapshot_holds_and_leaves_nothing_behind(engine
     before = live_state(engine, three)
     m = mount()
     assert m.json(repo, "nightly", "drill") == {}
-    snap = m.p(repo, "nightly")
-    proc = sh(f"echo '{{}}' > {snap}/drill && cat {snap}/drill-wait")
+    latest = m.p(repo, "_latest")  # the newest good snapshot: nightly
+    proc = sh(f"echo '{{}}' > {latest}/drill && cat {latest}/drill-wait")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert m.json(repo, "nightly", "drill") == report
