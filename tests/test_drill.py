@@ -162,6 +162,17 @@ def test_a_running_drill_is_cancelled_and_cleans_up(engine, slow_snapshot, mount
     assert drill_indices(engine) == []
 
 
+def test_unmount_cancels_a_running_drill_and_cleans_up(engine, slow_snapshot, mount, tmp_path):
+    repo, index = slow_snapshot
+    m = mount(state_dir=str(tmp_path))
+    assert start(m, repo, "s") == 0
+    assert wait_until(lambda: drill_indices(engine) != [])
+    assert m.stop() == 0
+    assert drill_indices(engine) == []
+    report = mount(state_dir=str(tmp_path)).json(repo, "s", "drill")
+    assert report["state"] == "cancelled", "the report is kept with the mount's state"
+
+
 def test_with_no_drill_rm_does_nothing_and_drill_wait_fails(engine, repo, three, mount):
     m = mount()
     os.unlink(m.p(repo, "nightly", "drill"))
