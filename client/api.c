@@ -726,3 +726,76 @@ int api_index_delete(struct client *cl, const char *index, struct esfs_error *er
 {
 	return send_change(cl, INDEX_DELETE, index, NULL, NULL, 0, NULL, err);
 }
+
+/* "<head>/<names><tail>": each comma-separated name encoded, the commas (and a pattern's '*') kept. */
+static char *names_target(const char *head, const char *names, const char *tail)
+{
+	struct buf t = BUF_INIT;
+	int rc = buf_puts(&t, head) || buf_puts(&t, "/");
+
+	for (const char *p = names; !rc && *p;) {
+		size_t len = strcspn(p, ",*");
+		char *part = strndup(p, len);
+
+		rc = !part || urlenc_segment(&t, part) || (p[len] && buf_append(&t, p + len, 1));
+		free(part);
+		p += len + (p[len] != '\0');
+	}
+	if (rc || buf_puts(&t, tail)) {
+		buf_free(&t);
+		return NULL;
+	}
+	return buf_steal(&t);
+}
+
+static int read_names(struct client *cl, const char *head, const char *names, const char *tail,
+		      struct buf *body, struct esfs_error *err)
+{
+	char *target = names_target(head, names, tail);
+	int rc;
+
+	if (!target) {
+		errmap_set(err, ENOMEM, "out_of_memory", "request target");
+		return -ENOMEM;
+	}
+	rc = client_read(cl, target, body, err);
+	free(target);
+	return rc;
+}
+
+int api_cat_indices(struct client *cl, const char *names, struct buf *body, struct esfs_error *err)
+{
+	return read_names(cl, "/_cat/indices", names, "?format=json&bytes=b&expand_wildcards=all"
+			  "&h=index,health,pri,docs.count,store.size", body, err);
+}
+
+int api_cat_shards(struct client *cl, const char *names, struct buf *body, struct esfs_error *err)
+{
+	return read_names(cl, "/_cat/shards", names, "?format=json&h=index,prirep,state,unassigned.reason",
+			  body, err);
+}
+
+int api_index_count(struct client *cl, const char *index, long long *count, struct esfs_error *err)
+{
+	struct buf body = BUF_INIT;
+	int rc = read_names(cl, "", index, "/_count", &body, err);
+	cJSON *answer = rc ? NULL : cJSON_ParseWithLength(body.data, body.len);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(answer, "count");
+
+	if (!rc && !cJSON_IsNumber(n)) {
+		errmap_set(err, EIO, "unexpected_answer", "no count in the answer to %s/_count", index);
+		rc = -EIO;
+	}
+	if (!rc)
+		*count = (long long)n->valuedouble;
+	cJSON_Delete(answer);
+	buf_free(&body);
+	return rc;
+}
+
+int api_indices_delete(struct client *cl, const char *names, struct esfs_error *err)
+{
+	char *target = names_target("", names, "?ignore_unavailable=true");
+
+	return send_change_to(cl, INDEX_DELETE, target, NULL, NULL, NULL, 0, NULL, err);
+}

@@ -92,6 +92,20 @@ int api_live_indices(struct client *cl, struct cached **out, struct esfs_error *
 int api_live_aliases(struct client *cl, struct cached **out, struct esfs_error *err);
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err);
 
+/*
+ * What a restore drill (fs/drill.c) asks and does, each past the cache: a
+ * drill polls for what changes. names is a comma-joined list of index names
+ * (or one pattern with '*'), each encoded here; body gets the engine's answer.
+ */
+/* GET _cat/indices/<names>: index, health, pri, docs.count, store.size in bytes; hidden ones too. */
+int api_cat_indices(struct client *cl, const char *names, struct buf *body, struct esfs_error *err);
+/* GET _cat/shards/<names>: index, prirep, state and unassigned.reason of each shard. */
+int api_cat_shards(struct client *cl, const char *names, struct buf *body, struct esfs_error *err);
+/* GET <index>/_count: the documents a search sees. */
+int api_index_count(struct client *cl, const char *index, long long *count, struct esfs_error *err);
+/* DELETE <names>: exactly the indices named, never a wildcard; those gone already are no error. */
+int api_indices_delete(struct client *cl, const char *names, struct esfs_error *err);
+
 /* The target "/<head>/<repo>[/<snap>][<tail>]" with both names encoded; NULL on ENOMEM. */
 char *api_target(const char *head, const char *repo, const char *snap, const char *tail);
 

@@ -89,6 +89,12 @@ static const struct node_type types[] = {
 	[NODE_SNAP_CLONE] = { IN("clone.json", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,
 			       .read = read_snap_clone, .take_body = body_clone },
 	[NODE_SNAP_SIZE] = { IN("size", NODE_SNAP_DIR), .flags = SNAP_DETAIL, .read = read_snap_size },
+	/* Listed: a read shows the last drill; only a write runs one, rm cancels it. */
+	[NODE_SNAP_DRILL] = { IN("drill", NODE_SNAP_DIR), .flags = SNAP_FILE | NF_WRITABLE,
+			      .read = read_snap_drill, .take_body = body_drill, .unlink = unlink_snap_drill },
+	[NODE_SNAP_DRILL_WAIT] = { IN("drill-wait", NODE_SNAP_DIR),
+				   .flags = SNAP_FILE | NF_UNLISTED | NF_SIZE_UNKNOWN,
+				   .read = read_snap_drill, .open = open_drill_wait },
 };
 
 #define NODE_KINDS (sizeof(types) / sizeof(types[0]))

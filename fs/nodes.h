@@ -97,6 +97,11 @@ node_read_fn read_index_link, read_repo_latest;
 node_read_fn read_repo_policy, read_policy_plan, read_policy_last;
 node_body_fn body_policy, body_policy_run;
 node_change_fn unlink_repo_policy, rmdir_policy_dir;
+/* fs/drill.c */
+node_read_fn read_snap_drill;
+node_open_fn open_drill_wait;
+node_body_fn body_drill;
+node_change_fn unlink_snap_drill;
 /* fs/recovery.c */
 node_list_fn list_recovery;
 node_read_fn read_recovery_entry;

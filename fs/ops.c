@@ -684,6 +684,7 @@ void esfs_mount_release(struct esfs_mount *mount)
 
 	if (!ctx)
 		return;
+	tree_drills_stop();	/* their threads use the client and the state freed below */
 	while (ctx->open_files) {
 		struct open_file *of = ctx->open_files;
 

@@ -56,6 +56,8 @@ enum node_kind {
 	NODE_SNAP_WAIT,
 	NODE_SNAP_CLONE,	/* clone.json: {"target": NAME, "indices": ...} clones the snapshot */
 	NODE_SNAP_SIZE,
+	NODE_SNAP_DRILL,	/* drill: a write restores, counts and deletes the indices (fs/drill.c) */
+	NODE_SNAP_DRILL_WAIT,	/* drill-wait: blocks while the drill runs, then its report */
 	NODE_KIND_COUNT,	/* not a kind: how many there are */
 };
 

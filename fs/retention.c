@@ -34,8 +34,7 @@ static int refuse(char *why, size_t why_len, const char *fmt, const char *what)
 	return -EINVAL;
 }
 
-/* "30s", "15m", "1h", "7d", "2w": seconds, or -1. */
-static long long parse_duration(const char *text)
+long long policy_duration_seconds(const char *text)
 {
 	static const struct { char unit; long long seconds; } units[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 },
@@ -75,7 +74,7 @@ static int duration_member(const cJSON *obj, const char *key, long long *out, ch
 
 	if (!v)
 		return 0;
-	s = parse_duration(cJSON_GetStringValue(v));
+	s = policy_duration_seconds(cJSON_GetStringValue(v));
 	if (s < 0)
 		return refuse(why, why_len, "%s: a duration such as \"90m\", \"1h\", \"7d\" or \"2w\"", key);
 	*out = s;

@@ -86,6 +86,8 @@ void plan_free(struct plan *pl);
 /* One line per item, tab-separated: action, name, state, time, reason; after '#' lines saying the policy. */
 int plan_render(const struct plan *pl, const struct policy *p, struct buf *out);
 const char *plan_action_name(enum plan_action a);
+/* "30s", "15m", "1h", "7d", "2w": seconds, or -1 (a restore drill's "wait" too). */
+long long policy_duration_seconds(const char *text);
 /* "2026-12-01T00:00:00Z" */
 void policy_iso_time(time_t t, char *out, size_t size);
 

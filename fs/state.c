@@ -169,7 +169,7 @@ static void save(struct mount_state *st)
 static int key_is_known(const char *key)
 {
 	static const char *const kinds[] = { "defaults/", "restore/", "clone/", "cleanup/", "policy/",
-					     "policy-run/", "restore-plan/" };
+					     "policy-run/", "restore-plan/", "drill/" };
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strncmp(key, kinds[i], strlen(kinds[i])))

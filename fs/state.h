@@ -40,7 +40,8 @@ typedef int state_locate_fn(void *ctx, struct statedir **out);
 void state_locate_with(struct mount_state *st, state_locate_fn *fn, void *ctx);
 
 /* Named texts: "defaults/<repo>", "restore/<repo>/<snap>", "clone/<repo>/<snap>", "cleanup/<repo>",
- * "policy/<repo>", "policy-run/<repo>", "restore-plan/<repo>/<snap>". Get copies into out; -ENOENT when unset. */
+ * "policy/<repo>", "policy-run/<repo>", "restore-plan/<repo>/<snap>", "drill/<repo>/<snap>".
+ * Get copies into out; -ENOENT when unset. */
 int state_get(struct mount_state *st, const char *key, struct buf *out);
 /*
  * A failure to write the state to disk does not fail these: what they

@@ -118,6 +118,8 @@ int tree_take_snapshot(struct esfs *fs, const char *repo, const char *name, cons
  */
 int tree_block_begin(struct esfs_error *err);
 void tree_block_end(void);
+/* At unmount: cancels every running restore drill and waits until each has cleaned up (fs/drill.c). */
+void tree_drills_stop(void);
 /*
  * Waits until the snapshot n is no longer running, asking the engine each
  * second; out then holds its state line. -EINTR when the caller gives up

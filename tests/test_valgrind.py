@@ -37,6 +37,13 @@ def test_mount_use_unmount_under_valgrind(engine, repo, unique, tmp_path):
             with open(m.p(repo, "two", "restore.json"), "w") as f:
                 f.write("{bad")
         os.rmdir(m.p(repo, "two"))
+        # A restore drill: refused, then run and waited for, its report read.
+        with pytest.raises(OSError):
+            with open(m.p(repo, "one", "drill"), "w") as f:
+                f.write('{"indices": 1}')
+        with open(m.p(repo, "one", "drill"), "w") as f:
+            f.write("{}")
+        assert m.json(repo, "one", "drill-wait")["state"] == "passed"
         # A policy: refused, kept, planned, run (it takes today's snapshot), removed.
         with pytest.raises(OSError):
             with open(m.p(repo, "_policy.json"), "w") as f:

@@ -65,6 +65,8 @@ static void views_across_snapshots(void)
 	CHECK_INT(parsed("/b/_cleanup", 0).kind, NODE_REPO_CLEANUP);
 	CHECK_INT(parsed("/b/_policy/plan", 0).kind, NODE_POLICY_PLAN);
 	CHECK_INT(parsed("/b/s/size", 0).kind, NODE_SNAP_SIZE);
+	CHECK_INT(parsed("/b/s/drill", 0).kind, NODE_SNAP_DRILL);
+	CHECK_INT(parsed("/b/s/drill-wait", 0).kind, NODE_SNAP_DRILL_WAIT);
 	CHECK_INT(parsed("/b/s/clone.json", 0).kind, NODE_SNAP_CLONE);
 }
 
@@ -110,13 +112,16 @@ static void fixed_entries_come_from_the_table(void)
 	int n = 0;
 
 	node_each_fixed(NODE_SNAP_DIR, count_fixed, &n);
-	CHECK_INT(n, 10);	/* state info.json status.json progress indices failures restore.json wait clone.json size */
+	CHECK_INT(n, 13);	/* state info.json status.json progress indices failures restore.json restore.plan wait clone.json size
+				   drill drill-wait */
 	n = 0;
 	node_each_fixed(NODE_SNAP_STATE, count_fixed, &n);
 	CHECK_INT(n, 0);
 	CHECK_STR(node_type(NODE_SNAP_WAIT)->name, "wait");
 	CHECK(node_type(NODE_SNAP_WAIT)->flags & NF_UNLISTED);
 	CHECK(node_type(NODE_REPO_VERIFY)->flags & NF_UNLISTED);
+	CHECK(node_type(NODE_SNAP_DRILL_WAIT)->flags & NF_UNLISTED);
+	CHECK(!(node_type(NODE_SNAP_DRILL)->flags & NF_UNLISTED));
 	CHECK(!(node_type(NODE_SNAP_STATE)->flags & NF_UNLISTED));
 }
 
