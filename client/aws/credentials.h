@@ -21,32 +21,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "client/aws/keys.h"
 #include "client/buf.h"
-
-struct aws_credentials {
-	char *access_key_id;
-	char *secret_access_key;
-	char *session_token;	/* NULL for long-term keys */
-	time_t expiration;	/* 0: they do not expire */
-	time_t obtained;	/* when they were fetched: their lifetime starts there */
-};
-
-void aws_credentials_clear(struct aws_credentials *c);
-int aws_credentials_copy(struct aws_credentials *dst, const struct aws_credentials *src);
-
-/* True while c holds a key that has not expired at now. */
-int aws_credentials_valid(const struct aws_credentials *c, time_t now);
-
-/*
- * Seconds before expiry at which to fetch new credentials: margin_override
- * when it is >= 0, else five minutes or a quarter of their lifetime,
- * whichever is shorter, so that short-lived ones are not fetched constantly.
- */
-long aws_refresh_margin(const struct aws_credentials *c, long margin_override);
-int aws_credentials_need_refresh(const struct aws_credentials *c, time_t now, long margin_override);
-
-/* "2024-05-01T12:00:00Z", with optional fraction and "+hh:mm" offset. Returns 0 or -EINVAL. */
-int aws_parse_time(const char *text, time_t *out);
 
 /*
  * Reads the profile's keys from the shared credentials file, then from the
@@ -57,13 +33,6 @@ int aws_parse_time(const char *text, time_t *out);
  */
 int aws_shared_files_read(const char *credentials_path, const char *config_path,
 			  const char *profile, struct aws_credentials *out, char *why, size_t why_len);
-
-/*
- * Reads the JSON that container and instance metadata endpoints answer with
- * (AccessKeyId, SecretAccessKey, Token, Expiration). Returns 0 or -EINVAL.
- */
-int aws_credentials_from_json(const char *json, size_t len, time_t now,
-			      struct aws_credentials *out, char *why, size_t why_len);
 
 struct aws_chain;
 

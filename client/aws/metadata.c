@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/aws/keys.h"
 #include "client/buf.h"
 
 /* The SDKs wait one second for these local endpoints: there is no point waiting longer. */
