@@ -36,8 +36,13 @@ int aws_shared_files_read(const char *credentials_path, const char *config_path,
 
 struct aws_chain;
 
-/* Reads the AWS_* settings from the environment (secrets are removed from it). */
-struct aws_chain *aws_chain_new(void);
+struct aws_chain_options {
+	const char *region;	/* the mount's: STS's region when neither AWS_REGION nor the profile names one */
+	long timeout_ms;	/* STS, SSO and credential_process; 0: ten seconds */
+};
+
+/* Reads the AWS_* settings from the environment (secrets are removed from it); o may be NULL. */
+struct aws_chain *aws_chain_new(const struct aws_chain_options *o);
 void aws_chain_free(struct aws_chain *chain);
 
 /*

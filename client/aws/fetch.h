@@ -39,4 +39,18 @@ struct curl_slist *aws_fetch_header(struct curl_slist *list, const char *name, c
 /* Wipes and frees a buffer that held a secret. */
 void aws_wipe_buf(struct buf *b);
 
+/*
+ * The parts of an http(s) URL that SigV4 signs: the Host header as it is
+ * sent (no default port), the path as sent, and the query without '?'.
+ * Used to sign requests; exposed for tests. Returns 0 or -EINVAL; release with aws_url_parts_free.
+ */
+struct aws_url_parts {
+	char *host;
+	char *path;
+	char *query;
+};
+
+int aws_url_split(const char *url, struct aws_url_parts *out);
+void aws_url_parts_free(struct aws_url_parts *p);
+
 #endif
