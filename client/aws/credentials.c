@@ -829,12 +829,21 @@ static int source_per_profile(enum aws_source id)
 	return 0;
 }
 
+/* A refresh from the source already in use: its failure names the source, as the first fetch's does. */
 static int fetch_from(const struct aws_settings *s, enum aws_source id, time_t now,
 		      struct aws_credentials *out, char *why, size_t why_len)
 {
-	for (size_t i = 0; i < NSOURCES; i++)
-		if (sources[i].id == id)
-			return sources[i].fetch(s, now, out, why, why_len);
+	char one[512] = "";
+	int rc;
+
+	for (size_t i = 0; i < NSOURCES; i++) {
+		if (sources[i].id != id)
+			continue;
+		rc = sources[i].fetch(s, now, out, one, sizeof(one));
+		if (rc)
+			snprintf(why, why_len, "%s: %s", sources[i].name, one);
+		return rc;
+	}
 	return -EINVAL;
 }
 

@@ -19,6 +19,11 @@ from botocore.credentials import Credentials
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"     # Debian's, which has python3-botocore
 
+# The fixed key the gateway takes, and the region every AWS test signs for.
+KEY_ID = "AKIDESFSTEST"
+SECRET = "esfs/test+secret/key"
+REGION = "us-east-1"
+
 # Environment that keeps esfs (and anything else) away from the real metadata
 # addresses and from the caller's own AWS settings. Empty means unset to esfs.
 NO_AWS_ENV = {
@@ -31,17 +36,19 @@ NO_AWS_ENV = {
     "ESFS_AWS_CONTAINER_ENDPOINT": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "",
     "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
     "ESFS_AWS_REFRESH_MARGIN": "", "ESFS_USER": "", "ESFS_PASSWORD": "", "ESFS_API_KEY": "",
+    "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ROLE_ARN": "", "AWS_ROLE_SESSION_NAME": "",
+    "AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_STS": "", "AWS_ENDPOINT_URL_SSO": "",
 }
 
 
 class Standin:
     """One of the stand-in servers, run as its own process on a free loopback port."""
 
-    def __init__(self, script, *args):
+    def __init__(self, script, *args, python=PYTHON):
         self.log_file = tempfile.NamedTemporaryFile("w+", prefix=f"esfs-{script}-", suffix=".log",
                                                     delete=False)
         self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(HERE, script), "--listen", "127.0.0.1:0", *args],
+            [python, os.path.join(HERE, script), "--listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE, stderr=self.log_file, text=True)
         line = self.proc.stdout.readline().split()
         if len(line) != 2 or line[0] != "READY":
@@ -86,6 +93,15 @@ def gateway(upstream, *args, region="us-east-1", service="es"):
 
 def metadata(*args):
     return Standin("metadata.py", *args)
+
+
+def sts(*args):
+    """moto's STS behind botocore's checks; moto lives in the suite's own python3."""
+    return Standin("sts.py", *args, python=sys.executable)
+
+
+def sso(*args):
+    return Standin("sso.py", *args)
 
 
 class _FixedClock:
