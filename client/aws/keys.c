@@ -140,16 +140,18 @@ static int read_metadata_object(const cJSON *root, time_t now, struct aws_creden
 	const char *code = aws_json_string(root, "Code");
 	const char *expiration = aws_json_string(root, "Expiration");
 	const char *token = aws_json_string(root, "Token");
+	const char *key_id = aws_json_string(root, "AccessKeyId");
+	const char *secret = aws_json_string(root, "SecretAccessKey");
 
 	/* credential_process output names it SessionToken; the metadata endpoints, Token. */
 	if (!token)
 		token = aws_json_string(root, "SessionToken");
-
 	if (code && strcmp(code, "Success")) {
 		snprintf(why, why_len, "the endpoint answered Code %.64s", code);
 		return -EINVAL;
 	}
-	if (!aws_json_string(root, "AccessKeyId") || !aws_json_string(root, "SecretAccessKey")) {
+	/* "\u0000..." parses to an empty C string: no key at all, not a key to sign with. */
+	if (!key_id || !*key_id || !secret || !*secret) {
 		snprintf(why, why_len, "the answer has no AccessKeyId and SecretAccessKey");
 		return -EINVAL;
 	}
@@ -158,8 +160,8 @@ static int read_metadata_object(const cJSON *root, time_t now, struct aws_creden
 		return -EINVAL;
 	}
 	out->obtained = now;
-	if (aws_dup_field(&out->access_key_id, aws_json_string(root, "AccessKeyId")) ||
-	    aws_dup_field(&out->secret_access_key, aws_json_string(root, "SecretAccessKey")) ||
+	if (aws_dup_field(&out->access_key_id, key_id) ||
+	    aws_dup_field(&out->secret_access_key, secret) ||
 	    aws_dup_field(&out->session_token, token && *token ? token : NULL)) {
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
