@@ -1,3 +1,4 @@
+/* credential_process: runs the user's command and reads the credentials it prints (see process.h). */
 #include "client/aws/process.h"
 
 #include <cjson/cJSON.h>

@@ -1,3 +1,4 @@
+/* Reads profiles and [sso-session] sections of the AWS shared files, as the SDKs do (see profile.h). */
 #include "client/aws/profile.h"
 
 #include <stdio.h>

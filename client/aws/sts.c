@@ -1,3 +1,4 @@
+/* STS AssumeRole and AssumeRoleWithWebIdentity over the Query API, for the credential chain (see sts.h). */
 #include "client/aws/sts.h"
 
 #include <errno.h>
