@@ -1,4 +1,7 @@
-/* One bounded HTTP exchange with a credential endpoint, and the URL parts SigV4 signs (see fetch.h). */
+/*
+ * One bounded HTTP exchange with a credential endpoint, and the URL parts SigV4 signs (see
+ * fetch.h).
+ */
 #include "client/aws/fetch.h"
 
 #include <errno.h>

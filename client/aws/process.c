@@ -1,4 +1,7 @@
-/* credential_process: runs the user's command and reads the credentials it prints (see process.h). */
+/*
+ * credential_process: runs the user's command and reads the credentials it prints (see
+ * process.h).
+ */
 #include "client/aws/process.h"
 
 #include <cjson/cJSON.h>

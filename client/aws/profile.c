@@ -1,4 +1,7 @@
-/* Reads profiles and [sso-session] sections of the AWS shared files, as the SDKs do (see profile.h). */
+/*
+ * Reads profiles and [sso-session] sections of the AWS shared files, as the SDKs do (see
+ * profile.h).
+ */
 #include "client/aws/profile.h"
 
 #include <stdio.h>

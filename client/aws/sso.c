@@ -1,4 +1,7 @@
-/* IAM Identity Center: the cached SSO token traded for role credentials at the portal (see sso.h). */
+/*
+ * IAM Identity Center: the cached SSO token traded for role credentials at the portal (see
+ * sso.h).
+ */
 #include "client/aws/sso.h"
 
 #include <cjson/cJSON.h>

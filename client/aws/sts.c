@@ -1,4 +1,7 @@
-/* STS AssumeRole and AssumeRoleWithWebIdentity over the Query API, for the credential chain (see sts.h). */
+/*
+ * STS AssumeRole and AssumeRoleWithWebIdentity over the Query API, for the credential chain
+ * (see sts.h).
+ */
 #include "client/aws/sts.h"
 
 #include <errno.h>
