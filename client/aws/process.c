@@ -74,6 +74,10 @@ static int spawn(const char *command, struct child *c)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* Nothing else of esfs's: a command that lingers must not hold /dev/fuse or a socket. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	posix_spawnattr_init(&attr);
 	/* Its own group, so that a timeout kills what the shell started too. */
 	posix_spawnattr_setpgroup(&attr, 0);
@@ -108,10 +112,9 @@ static int drain(int fd, struct buf *b, size_t limit)
 }
 
 /* Collects stdout and stderr until both close. Returns 0, -ETIMEDOUT or -EFBIG. */
-static int collect(const struct child *c, long timeout_ms, struct buf *out, struct buf *err)
+static int collect(const struct child *c, double deadline, struct buf *out, struct buf *err)
 {
 	struct pollfd fds[2] = { { c->out, POLLIN, 0 }, { c->err, POLLIN, 0 } };
-	double deadline = monotonic_seconds() + (double)timeout_ms / 1000;
 
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		long left = (long)((deadline - monotonic_seconds()) * 1000);
@@ -137,15 +140,27 @@ static int collect(const struct child *c, long timeout_ms, struct buf *out, stru
 	return 0;
 }
 
-static int wait_child(pid_t pid, int kill_it)
+/*
+ * The shell's exit status. A shell that closed its output but goes on is
+ * given until the deadline too, then killed with its group.
+ */
+static int wait_child(pid_t pid, int kill_it, double deadline)
 {
 	int status = 0;
+	pid_t got;
 
 	if (kill_it)
 		kill(-pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+	while ((got = waitpid(pid, &status, kill_it ? 0 : WNOHANG)) <= 0) {
+		if (got < 0 && errno != EINTR)
 			return -1;
+		if (got == 0 && monotonic_seconds() >= deadline) {
+			kill(-pid, SIGKILL);
+			kill_it = 1;
+		} else if (got == 0) {
+			usleep(10000);
+		}
+	}
 	return status;
 }
 
@@ -173,15 +188,19 @@ int aws_process_fetch(const char *command, long timeout_ms, time_t now,
 		      struct aws_credentials *out, char *why, size_t why_len)
 {
 	struct buf stdout_text = BUF_INIT, stderr_text = BUF_INIT;
+	double deadline = monotonic_seconds() + (double)timeout_ms / 1000;
 	struct child c;
 	char inner[400] = "";
 	int rc = spawn(command, &c), status = 0;
 
 	if (!rc) {
-		rc = collect(&c, timeout_ms, &stdout_text, &stderr_text);
+		rc = collect(&c, deadline, &stdout_text, &stderr_text);
 		close(c.out);
 		close(c.err);
-		status = wait_child(c.pid, rc != 0);
+		status = wait_child(c.pid, rc != 0, deadline);
+		if (!rc && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+		    monotonic_seconds() >= deadline)
+			rc = -ETIMEDOUT;
 	}
 	if (rc || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		describe_failure(rc, status, timeout_ms, &stderr_text, inner, sizeof(inner));

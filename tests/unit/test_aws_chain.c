@@ -7,6 +7,7 @@
  * instance metadata off, so nothing leaves the machine.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -190,10 +191,31 @@ static void test_process_runs(void)
 	/* Output past the limit is not read to the end. */
 	CHECK_INT(aws_process_fetch("yes", 5000, 0, &c, why, sizeof(why)), -EACCES);
 	CHECK(strstr(why, "wrote more than") != NULL);
+	/* A shell that closes its output and goes on is killed at the timeout all the same. */
+	started = monotonic_seconds();
+	CHECK_INT(aws_process_fetch("exec >&- 2>&-; sleep 20", 300, 0, &c, why, sizeof(why)), -EACCES);
+	CHECK(monotonic_seconds() - started < 5);
+	CHECK_STR(why, "credential_process ran longer than 300 ms and was killed");
 	/* stdin is /dev/null: a command that reads it does not hang. */
 	CHECK_INT(aws_process_fetch("cat; exit 1", 5000, 0, &c, why, sizeof(why)), -EACCES);
 	CHECK_STR(why, "credential_process exited with status 1");
 	CHECK(c.access_key_id == NULL);
+}
+
+/* The command gets stdin, stdout and stderr, none of esfs's other descriptors (such as /dev/fuse). */
+static void test_process_inherits_no_descriptor(void)
+{
+	struct aws_credentials c = { 0 };
+	char command[256], why[512] = "";
+	int fd = open("/dev/null", O_RDONLY);	/* deliberately without O_CLOEXEC */
+
+	CHECK(fd > 2);
+	snprintf(command, sizeof(command), "[ -e /proc/$$/fd/%d ] && exit 9; printf "
+		 "'{\"Version\":1,\"AccessKeyId\":\"AKIAFD\",\"SecretAccessKey\":\"s\"}'", fd);
+	CHECK_INT(aws_process_fetch(command, 5000, 0, &c, why, sizeof(why)), 0);
+	CHECK_STR(c.access_key_id, "AKIAFD");
+	aws_credentials_clear(&c);
+	close(fd);
 }
 
 /* ---- SSO token cache ---- */
@@ -365,6 +387,7 @@ static const struct unit_case cases[] = {
 	{ "process_output", test_process_output },
 	{ "process_output_refused", test_process_output_refused },
 	{ "process_runs", test_process_runs },
+	{ "process_inherits_no_descriptor", test_process_inherits_no_descriptor },
 	{ "sso_cache_token", test_sso_cache_token },
 	{ "profile_settings_merge", test_profile_settings_merge },
 	{ "chain_profile_links", test_chain_profile_links },
