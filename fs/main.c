@@ -286,7 +286,9 @@ static int setup_aws_signer(struct options *o, const struct credentials *cred, s
 		fprintf(stderr, "esfs: aws_sigv4 signs with AWS credentials; unset ESFS_USER/ESFS_API_KEY or drop them from the credentials file\n");
 		return -1;
 	}
-	o->aws_signer = aws_signer_new(m->http.urls[0], o->aws_region, o->aws_service, why, sizeof(why));
+	/* The request timeout bounds credential fetches too: each one holds up a request. */
+	o->aws_signer = aws_signer_new(m->http.urls[0], o->aws_region, o->aws_service,
+				       m->http.timeout_ms, why, sizeof(why));
 	if (!o->aws_signer) {
 		fprintf(stderr, "esfs: aws_sigv4: %s\n", why);
 		return -1;
@@ -338,12 +340,12 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials") ||
 	    choose_state_root(o))
 		return -1;
-	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
-	    setup_aws_signer(o, cred, m))
-		return -1;
 	m->http.connect_timeout_ms = (long)(connect_timeout * 1000);
 	m->http.timeout_ms = (long)(timeout * 1000);
 	m->http.write_timeout_ms = (long)(write_timeout * 1000);
+	if (parse_urls(o->urls, &m->http) || load_credentials(o, cred) ||
+	    setup_aws_signer(o, cred, m))
+		return -1;
 	m->nodelete = o->nodelete;
 	m->http.user = cred->user;
 	m->http.password = cred->password;

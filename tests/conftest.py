@@ -7,12 +7,16 @@ with each.
 """
 import os
 import signal
+import sys
 import uuid
 
 import pytest
 
 from engines import EXTRA_ENGINES, engine_kinds
 from esfs_harness import ENGINE_PORTS, ROOT, Engine, Mount
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws"))
+import standins  # noqa: E402
 
 
 # The other majors run the tests that tell the engines apart, with the release build.
@@ -114,6 +118,43 @@ def mount(engine, esfs_bin):
 
     def make(*options, urls=None, env=None, state_dir=None):
         m = Mount(urls or engine.url, options, env=env, binary=esfs_bin, state_dir=state_dir).start()
+        mounts.append(m)
+        return m
+
+    yield make
+    for m in mounts:
+        assert m.stop() == 0, m.output()
+
+
+# ---- the AWS stand-ins (tests/aws/), for test_aws_mount.py and test_aws_chain.py
+
+@pytest.fixture
+def gateway(engine):
+    started = []
+
+    def make(*args):
+        g = standins.gateway(engine.url, *args, region=standins.REGION)
+        started.append(g)
+        return g
+
+    yield make
+    for g in started:
+        g.stop()
+
+
+@pytest.fixture
+def fixed_gateway(gateway):
+    return gateway("--access-key-id", standins.KEY_ID, "--secret-access-key", standins.SECRET)
+
+
+@pytest.fixture
+def aws_mount(esfs_bin):
+    mounts = []
+
+    def make(url, env, *options, cache_ttl=0):
+        m = Mount(url, ("aws_sigv4", f"aws_region={standins.REGION}",
+                        f"cache_ttl={cache_ttl}") + options,
+                  env={**standins.NO_AWS_ENV, **env}, binary=esfs_bin).start()
         mounts.append(m)
         return m
 

@@ -23,44 +23,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws
 import standins  # noqa: E402
 from standins import NO_AWS_ENV, wait_for  # noqa: E402
 
-KEY_ID = "AKIDESFSTEST"
-SECRET = "esfs/test+secret/key"
+from standins import KEY_ID, REGION, SECRET  # noqa: E402
+
 TOKEN = "FwoGZXIvYXdzEsfsTestSessionToken//////////"
-REGION = "us-east-1"
-
-
-@pytest.fixture
-def gateway(engine):
-    started = []
-
-    def make(*args):
-        g = standins.gateway(engine.url, *args, region=REGION)
-        started.append(g)
-        return g
-
-    yield make
-    for g in started:
-        g.stop()
-
-
-@pytest.fixture
-def fixed_gateway(gateway):
-    return gateway("--access-key-id", KEY_ID, "--secret-access-key", SECRET)
-
-
-@pytest.fixture
-def aws_mount(esfs_bin):
-    mounts = []
-
-    def make(url, env, *options, cache_ttl=0):
-        m = Mount(url, ("aws_sigv4", f"aws_region={REGION}", f"cache_ttl={cache_ttl}") + options,
-                  env={**NO_AWS_ENV, **env}, binary=esfs_bin).start()
-        mounts.append(m)
-        return m
-
-    yield make
-    for m in mounts:
-        assert m.stop() == 0, m.output()
 
 
 def run_esfs(esfs_bin, url, env, *options, timeout=20):

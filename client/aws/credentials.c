@@ -1,6 +1,5 @@
 #include "client/aws/credentials.h"
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -12,116 +11,20 @@
 #include <unistd.h>
 
 #include "client/aws/metadata.h"
+#include "client/aws/process.h"
+#include "client/aws/profile.h"
+#include "client/aws/sso.h"
+#include "client/aws/sts.h"
 #include "client/sys.h"
 
-#define FIVE_MINUTES 300
 /* After a failed fetch, requests use what is left rather than each trying again. */
 #define RETRY_AFTER_FAILURE 5
 /* Credentials that arrive already inside the margin are not fetched again at every request. */
 #define MIN_REFRESH_INTERVAL 1
-
-/* ---- one set of credentials ---- */
-
-void aws_credentials_clear(struct aws_credentials *c)
-{
-	secret_free(&c->access_key_id);
-	secret_free(&c->secret_access_key);
-	secret_free(&c->session_token);
-	c->expiration = 0;
-	c->obtained = 0;
-}
-
-static int dup_field(char **dst, const char *src)
-{
-	*dst = NULL;
-	if (!src)
-		return 0;
-	*dst = strdup(src);
-	return *dst ? 0 : -ENOMEM;
-}
-
-int aws_credentials_copy(struct aws_credentials *dst, const struct aws_credentials *src)
-{
-	memset(dst, 0, sizeof(*dst));
-	if (dup_field(&dst->access_key_id, src->access_key_id) ||
-	    dup_field(&dst->secret_access_key, src->secret_access_key) ||
-	    dup_field(&dst->session_token, src->session_token)) {
-		aws_credentials_clear(dst);
-		return -ENOMEM;
-	}
-	dst->expiration = src->expiration;
-	dst->obtained = src->obtained;
-	return 0;
-}
-
-/* Moves src into dst, leaving src empty. */
-static void credentials_move(struct aws_credentials *dst, struct aws_credentials *src)
-{
-	aws_credentials_clear(dst);
-	*dst = *src;
-	memset(src, 0, sizeof(*src));
-}
-
-int aws_credentials_valid(const struct aws_credentials *c, time_t now)
-{
-	return c->access_key_id && c->secret_access_key && (!c->expiration || now < c->expiration);
-}
-
-long aws_refresh_margin(const struct aws_credentials *c, long margin_override)
-{
-	long lifetime;
-
-	if (margin_override >= 0)
-		return margin_override;
-	lifetime = c->expiration > c->obtained ? (long)(c->expiration - c->obtained) : 0;
-	return lifetime / 4 < FIVE_MINUTES ? lifetime / 4 : FIVE_MINUTES;
-}
-
-int aws_credentials_need_refresh(const struct aws_credentials *c, time_t now, long margin_override)
-{
-	if (!c->access_key_id || !c->secret_access_key)
-		return 1;
-	if (!c->expiration)
-		return 0;
-	return now >= c->expiration - aws_refresh_margin(c, margin_override);
-}
-
-/* ---- time stamps ---- */
-
-static int parse_offset(const char *p, long *seconds)
-{
-	int hh, mm, n = 0;
-
-	if (*p == 'Z' || *p == 'z')
-		return p[1] ? -EINVAL : (*seconds = 0, 0);
-	if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 || p[1 + n])
-		return -EINVAL;
-	*seconds = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
-	return 0;
-}
-
-int aws_parse_time(const char *text, time_t *out)
-{
-	struct tm tm = { 0 };
-	long offset;
-	int n = 0;
-	const char *p;
-
-	if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
-		return -EINVAL;
-	p = text + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (parse_offset(p, &offset) || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return -EINVAL;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	*out = timegm(&tm) - offset;
-	return 0;
-}
+/* source_profile links followed at most: the SDKs stop loops, esfs also very long chains. */
+#define MAX_ROLE_CHAIN 8
+/* Without -o timeout (unit tests): the mount's default request timeout. */
+#define DEFAULT_TIMEOUT_MS 10000L
 
 static void format_time(time_t t, char out[21])
 {
@@ -133,267 +36,127 @@ static void format_time(time_t t, char out[21])
 
 /* ---- shared files ---- */
 
-/* The keys of one profile section. */
-struct ini_profile {
-	int found;
-	char *access_key_id;
-	char *secret_access_key;
-	char *session_token;
-	char unsupported[32];	/* a key naming a way to get credentials that esfs lacks */
+/* How a profile gets its credentials, in the order the SDKs try the ways. */
+enum profile_method {
+	METHOD_NONE,
+	METHOD_UNSUPPORTED,
+	METHOD_ASSUME_ROLE,
+	METHOD_WEB_IDENTITY,
+	METHOD_SSO,
+	METHOD_CREDENTIALS_KEYS,	/* the credentials file's keys */
+	METHOD_PROCESS,
+	METHOD_CONFIG_KEYS,		/* the config file's keys */
 };
 
-static void ini_profile_clear(struct ini_profile *p)
+#define SETTING(p, name) ((p)->setting[AWS_PROFILE_##name])
+
+static int has_keys(const struct aws_profile_keys *k)
 {
-	secret_free(&p->access_key_id);
-	secret_free(&p->secret_access_key);
-	secret_free(&p->session_token);
+	return k->access_key_id || k->secret_access_key;
 }
 
-static char *trim(char *s)
+static int has_sso(const struct aws_profile *p)
 {
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		*--end = '\0';
-	return s;
-}
-
-/* In the config file a profile is "[profile NAME]"; the default may also be "[default]". */
-static int is_wanted_section(const char *name, const char *profile, int config_file)
-{
-	if (!config_file)
-		return !strcmp(name, profile);
-	if (!strncmp(name, "profile", 7) && (name[7] == ' ' || name[7] == '\t')) {
-		const char *p = name + 7;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		return !strcmp(p, profile);
-	}
-	return !strcmp(name, "default") && !strcmp(profile, "default");
-}
-
-/* Keys that make the SDKs get credentials some other way: esfs must not quietly use another. */
-static int is_unsupported_key(const char *key)
-{
-	static const char *const keys[] = {
-		"role_arn", "credential_process", "web_identity_token_file", "sso_session",
-		"sso_start_url", "sso_account_id", "credential_source", "login_session",
-	};
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(key, keys[i]))
-			return 1;
-	return 0;
-}
-
-static void set_secret(char **field, const char *value)
-{
-	secret_free(field);
-	*field = strdup(value);
-}
-
-static void ini_take_key(struct ini_profile *p, char *key, const char *value)
-{
-	for (char *k = key; *k; k++)
-		if (*k >= 'A' && *k <= 'Z')
-			*k = (char)(*k - 'A' + 'a');
-	if (!strcmp(key, "aws_access_key_id"))
-		set_secret(&p->access_key_id, value);
-	else if (!strcmp(key, "aws_secret_access_key"))
-		set_secret(&p->secret_access_key, value);
-	else if (!strcmp(key, "aws_session_token") ||
-		 (!strcmp(key, "aws_security_token") && !p->session_token))
-		set_secret(&p->session_token, value);
-	else if (is_unsupported_key(key) && !p->unsupported[0])
-		snprintf(p->unsupported, sizeof(p->unsupported), "%s", key);
+	return SETTING(p, SSO_SESSION) || SETTING(p, SSO_START_URL) ||
+	       SETTING(p, SSO_ACCOUNT_ID) || SETTING(p, SSO_ROLE_NAME);
 }
 
 /*
- * One line of an INI file as the SDKs (Python's configparser) read it:
- * comments start with '#' or ';', an indented line continues the previous
- * value (nested settings, which hold no keys), and "key = value" or
- * "key: value" split at the first '=' or ':'.
+ * botocore's order: role_arn (with source_profile or credential_source),
+ * then web_identity_token_file (with role_arn), SSO, the credentials file's
+ * keys, credential_process, the config file's keys.
  */
-static void ini_line(char *line, const char *profile, int config_file, int *in_section,
-		     struct ini_profile *p)
+static enum profile_method profile_method(const struct aws_profile *p, int with_role)
 {
-	char *s, *sep;
-
-	if (line[0] == ' ' || line[0] == '\t')
-		return;
-	s = trim(line);
-	if (!*s || *s == '#' || *s == ';')
-		return;
-	if (*s == '[') {
-		char *close = strrchr(s, ']');
-
-		*in_section = 0;
-		if (!close)
-			return;
-		*close = '\0';
-		*in_section = is_wanted_section(trim(s + 1), profile, config_file);
-		p->found |= *in_section;
-		return;
-	}
-	sep = strpbrk(s, "=:");
-	if (!*in_section || !sep)
-		return;
-	*sep = '\0';
-	ini_take_key(p, trim(s), trim(sep + 1));
+	if (p->unsupported[0])
+		return METHOD_UNSUPPORTED;
+	if (with_role && SETTING(p, ROLE_ARN) && !SETTING(p, WEB_IDENTITY_TOKEN_FILE))
+		return METHOD_ASSUME_ROLE;
+	if (SETTING(p, WEB_IDENTITY_TOKEN_FILE))
+		return METHOD_WEB_IDENTITY;
+	if (has_sso(p))
+		return METHOD_SSO;
+	if (has_keys(&p->cred))
+		return METHOD_CREDENTIALS_KEYS;
+	if (SETTING(p, CREDENTIAL_PROCESS))
+		return METHOD_PROCESS;
+	if (has_keys(&p->conf))
+		return METHOD_CONFIG_KEYS;
+	return METHOD_NONE;
 }
 
-static int ini_read(const char *path, const char *profile, int config_file, struct ini_profile *p)
+/* Returns 0 with the pair moved out of k, or -EINVAL for half of one. */
+static int take_pair(struct aws_profile_keys *k, const char *path, const char *profile,
+		     struct aws_credentials *out, char *why, size_t why_len)
 {
-	char line[8192];
-	int in_section = 0;
-	FILE *f = path ? fopen(path, "re") : NULL;
-
-	if (!f)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), f))
-		ini_line(line, profile, config_file, &in_section, p);
-	explicit_bzero(line, sizeof(line));
-	fclose(f);
-	return 0;
-}
-
-/* Returns 1 when p holds a key pair, 0 when it holds none, -EINVAL for half of one. */
-static int ini_take_pair(struct ini_profile *p, const char *path, const char *profile,
-			 struct aws_credentials *out, char *why, size_t why_len)
-{
-	if (!p->access_key_id && !p->secret_access_key)
-		return 0;
-	if (!p->access_key_id || !p->secret_access_key || !*p->access_key_id ||
-	    !*p->secret_access_key) {
+	if (!k->access_key_id || !k->secret_access_key || !*k->access_key_id ||
+	    !*k->secret_access_key) {
 		snprintf(why, why_len, "%s: profile %s has only half of aws_access_key_id and "
 			 "aws_secret_access_key", path, profile);
 		return -EINVAL;
 	}
 	memset(out, 0, sizeof(*out));
-	out->access_key_id = p->access_key_id;
-	out->secret_access_key = p->secret_access_key;
-	out->session_token = p->session_token && *p->session_token ? p->session_token : NULL;
+	out->access_key_id = k->access_key_id;
+	out->secret_access_key = k->secret_access_key;
+	out->session_token = k->session_token && *k->session_token ? k->session_token : NULL;
 	if (!out->session_token)
-		secret_free(&p->session_token);
-	p->access_key_id = p->secret_access_key = p->session_token = NULL;
-	return 1;
+		secret_free(&k->session_token);
+	k->access_key_id = k->secret_access_key = k->session_token = NULL;
+	return 0;
 }
 
-/*
- * The SDKs try role_arn, web identity and SSO before plain keys, and
- * credential_process before the config file's keys; esfs has none of them
- * and says so rather than sign as someone else.
- */
-static int pick_profile_keys(struct ini_profile *cred, struct ini_profile *conf,
-			     const char *cred_path, const char *conf_path, const char *profile,
-			     struct aws_credentials *out, char *why, size_t why_len)
+static const char *method_key(const struct aws_profile *p, enum profile_method m)
 {
-	const char *unsupported = conf->unsupported[0] ? conf->unsupported : cred->unsupported;
-	int rc;
+	switch (m) {
+	case METHOD_ASSUME_ROLE:
+		return "role_arn";
+	case METHOD_WEB_IDENTITY:
+		return "web_identity_token_file";
+	case METHOD_SSO:
+		return SETTING(p, SSO_SESSION) ? "sso_session" : "sso_start_url";
+	case METHOD_PROCESS:
+		return "credential_process";
+	default:
+		return "keys";
+	}
+}
 
-	if (unsupported[0] && strcmp(unsupported, "credential_process")) {
+/* The keys a profile holds itself, once the ways the SDKs try first are ruled out. */
+static int profile_keys(struct aws_profile *p, enum profile_method m, const char *cred_path,
+			const char *conf_path, const char *profile, struct aws_credentials *out,
+			char *why, size_t why_len)
+{
+	switch (m) {
+	case METHOD_CREDENTIALS_KEYS:
+		return take_pair(&p->cred, cred_path, profile, out, why, why_len);
+	case METHOD_CONFIG_KEYS:
+		return take_pair(&p->conf, conf_path, profile, out, why, why_len);
+	case METHOD_UNSUPPORTED:
 		snprintf(why, why_len, "profile %s uses %s, which esfs does not support; export "
 			 "credentials with `aws configure export-credentials --format env`",
-			 profile, unsupported);
+			 profile, p->unsupported);
 		return -EINVAL;
+	case METHOD_NONE:
+		snprintf(why, why_len, p->found ? "profile %s has no keys" : "no profile %s", profile);
+		return -ENOENT;
+	default:
+		/* Another source of the chain takes this profile. */
+		snprintf(why, why_len, "profile %s uses %s", profile, method_key(p, m));
+		return -ENOENT;
 	}
-	rc = ini_take_pair(cred, cred_path, profile, out, why, why_len);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	if (unsupported[0]) {
-		snprintf(why, why_len, "profile %s uses credential_process, which esfs does not "
-			 "support", profile);
-		return -EINVAL;
-	}
-	rc = ini_take_pair(conf, conf_path, profile, out, why, why_len);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	snprintf(why, why_len, cred->found || conf->found ? "profile %s has no keys" :
-		 "no profile %s", profile);
-	return -ENOENT;
 }
 
 int aws_shared_files_read(const char *credentials_path, const char *config_path,
 			  const char *profile, struct aws_credentials *out, char *why, size_t why_len)
 {
-	struct ini_profile cred = { 0 }, conf = { 0 };
+	struct aws_profile p;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	ini_read(credentials_path, profile, 0, &cred);
-	ini_read(config_path, profile, 1, &conf);
-	rc = pick_profile_keys(&cred, &conf, credentials_path, config_path, profile, out, why,
-			       why_len);
-	ini_profile_clear(&cred);
-	ini_profile_clear(&conf);
-	return rc;
-}
-
-/* ---- metadata JSON ---- */
-
-static const char *json_string(const cJSON *obj, const char *name)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, name));
-}
-
-/* cJSON frees without clearing; the secrets are wiped first. */
-static void json_wipe_delete(cJSON *root)
-{
-	for (cJSON *item = root ? root->child : NULL; item; item = item->next)
-		if (cJSON_IsString(item) && item->valuestring)
-			explicit_bzero(item->valuestring, strlen(item->valuestring));
-	cJSON_Delete(root);
-}
-
-static int read_metadata_object(const cJSON *root, time_t now, struct aws_credentials *out,
-				char *why, size_t why_len)
-{
-	const char *code = json_string(root, "Code");
-	const char *expiration = json_string(root, "Expiration");
-	const char *token = json_string(root, "Token");
-
-	if (code && strcmp(code, "Success")) {
-		snprintf(why, why_len, "the endpoint answered Code %.64s", code);
-		return -EINVAL;
-	}
-	if (!json_string(root, "AccessKeyId") || !json_string(root, "SecretAccessKey")) {
-		snprintf(why, why_len, "the answer has no AccessKeyId and SecretAccessKey");
-		return -EINVAL;
-	}
-	if (expiration && aws_parse_time(expiration, &out->expiration)) {
-		snprintf(why, why_len, "unreadable Expiration \"%.40s\"", expiration);
-		return -EINVAL;
-	}
-	out->obtained = now;
-	if (dup_field(&out->access_key_id, json_string(root, "AccessKeyId")) ||
-	    dup_field(&out->secret_access_key, json_string(root, "SecretAccessKey")) ||
-	    dup_field(&out->session_token, token && *token ? token : NULL)) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-int aws_credentials_from_json(const char *json, size_t len, time_t now,
-			      struct aws_credentials *out, char *why, size_t why_len)
-{
-	cJSON *root = json ? cJSON_ParseWithLength(json, len) : NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!cJSON_IsObject(root)) {
-		snprintf(why, why_len, "the answer is not a JSON object");
-		json_wipe_delete(root);
-		return -EINVAL;
-	}
-	rc = read_metadata_object(root, now, out, why, why_len);
-	if (rc)
-		aws_credentials_clear(out);
-	json_wipe_delete(root);
+	aws_profile_read(credentials_path, config_path, profile, &p);
+	rc = profile_keys(&p, profile_method(&p, 1), credentials_path, config_path, profile, out,
+			  why, why_len);
+	aws_profile_clear(&p);
 	return rc;
 }
 
@@ -402,7 +165,11 @@ int aws_credentials_from_json(const char *json, size_t len, time_t now,
 enum aws_source {
 	SOURCE_NONE,
 	SOURCE_ENVIRONMENT,
+	SOURCE_ASSUME_ROLE,
+	SOURCE_WEB_IDENTITY,
+	SOURCE_SSO,
 	SOURCE_SHARED_FILE,
+	SOURCE_PROCESS,
 	SOURCE_CONTAINER,
 	SOURCE_INSTANCE_METADATA,
 };
@@ -419,6 +186,15 @@ struct aws_settings {
 	int imds_disabled;
 	char *imds_endpoint;
 	long margin_override;		/* ESFS_AWS_REFRESH_MARGIN, or -1 */
+	char *web_identity_token_file;	/* AWS_WEB_IDENTITY_TOKEN_FILE, absolute */
+	char *web_identity_role_arn;	/* AWS_ROLE_ARN */
+	char *web_identity_session;	/* AWS_ROLE_SESSION_NAME */
+	char *sts_endpoint;		/* AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL */
+	char *sso_endpoint;		/* AWS_ENDPOINT_URL_SSO or AWS_ENDPOINT_URL */
+	char *sso_cache_dir;		/* ~/.aws/sso/cache */
+	char *env_region;		/* AWS_REGION or AWS_DEFAULT_REGION */
+	char *option_region;		/* the mount's region, for STS when nothing else names one */
+	long timeout_ms;		/* for STS, SSO and credential_process: the request timeout */
 };
 
 /* Takes a secret out of the environment, so that no child process inherits it. */
@@ -526,9 +302,43 @@ static long read_margin_override(void)
 	return *end || n < 0 ? -1 : n;
 }
 
-static int read_settings(struct aws_settings *s)
+static char *env_copy(const char *name)
+{
+	const char *v = env_value(name);
+
+	return v ? strdup(v) : NULL;
+}
+
+/* The SDKs' endpoint overrides: the service's own variable, then the one for every service. */
+static char *endpoint_setting(const char *service_variable)
+{
+	const char *v = env_value(service_variable);
+
+	if (!v)
+		v = env_value("AWS_ENDPOINT_URL");
+	return v ? strdup(v) : NULL;
+}
+
+static void read_role_settings(struct aws_settings *s, const struct aws_chain_options *o)
+{
+	if (env_value("AWS_WEB_IDENTITY_TOKEN_FILE"))
+		s->web_identity_token_file = file_setting("AWS_WEB_IDENTITY_TOKEN_FILE", NULL);
+	s->web_identity_role_arn = env_copy("AWS_ROLE_ARN");
+	s->web_identity_session = env_copy("AWS_ROLE_SESSION_NAME");
+	s->sts_endpoint = endpoint_setting("AWS_ENDPOINT_URL_STS");
+	s->sso_endpoint = endpoint_setting("AWS_ENDPOINT_URL_SSO");
+	s->sso_cache_dir = home_path(".aws/sso/cache");
+	s->env_region = env_copy("AWS_REGION");
+	if (!s->env_region)
+		s->env_region = env_copy("AWS_DEFAULT_REGION");
+	s->option_region = o && o->region ? strdup(o->region) : NULL;
+	s->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
+static int read_settings(struct aws_settings *s, const struct aws_chain_options *o)
 {
 	read_env_keys(s);
+	read_role_settings(s, o);
 	read_profile_settings(s);
 	read_container_settings(s);
 	read_imds_settings(s);
@@ -546,6 +356,14 @@ static void free_settings(struct aws_settings *s)
 	secret_free(&s->container.auth_token);
 	free(s->container.auth_token_file);
 	free(s->imds_endpoint);
+	free(s->web_identity_token_file);
+	free(s->web_identity_role_arn);
+	free(s->web_identity_session);
+	free(s->sts_endpoint);
+	free(s->sso_endpoint);
+	free(s->sso_cache_dir);
+	free(s->env_region);
+	free(s->option_region);
 }
 
 /* ---- the sources ---- */
@@ -570,20 +388,6 @@ static int from_environment(const struct aws_settings *s, time_t now, struct aws
 		return -ENOMEM;
 	out->obtained = now;
 	return 0;
-}
-
-static int from_shared_file(const struct aws_settings *s, time_t now, struct aws_credentials *out,
-			    char *why, size_t why_len)
-{
-	int rc = aws_shared_files_read(s->credentials_file, s->config_file, s->profile, out, why,
-				       why_len);
-
-	/* A profile asked for by name must exist; the default one need not. */
-	if (rc == -ENOENT && s->profile_explicit && !strncmp(why, "no profile", 10))
-		rc = -EINVAL;
-	if (rc == 0)
-		out->obtained = now;
-	return rc;
 }
 
 static int from_container(const struct aws_settings *s, time_t now, struct aws_credentials *out,
@@ -614,18 +418,397 @@ static int from_instance_metadata(const struct aws_settings *s, time_t now,
 	return rc ? -ENOENT : 0;
 }
 
+/* ---- roles, web identity, SSO and processes, as profiles name them ---- */
+
+/* Where one profile's role chain has been, to refuse a source_profile cycle. */
+struct trail {
+	const char *names[MAX_ROLE_CHAIN];
+	int n;
+};
+
+static int profile_fetch(const struct aws_settings *s, const char *name, struct trail *trail,
+			 int with_role, time_t now, struct aws_credentials *out, char *why,
+			 size_t why_len);
+
+/* The region STS and SSO calls are made in when the profile names none: the SDKs' order. */
+static const char *call_region(const struct aws_settings *s, const struct aws_profile *p)
+{
+	if (s->env_region)
+		return s->env_region;
+	if (SETTING(p, REGION))
+		return SETTING(p, REGION);
+	return s->option_region;
+}
+
+/* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the regional endpoint (the global one without a region). */
+static void sts_endpoint(const struct aws_settings *s, const struct aws_profile *p,
+			 struct aws_sts_endpoint *ep, char *url, size_t size)
+{
+	const char *region = call_region(s, p);
+
+	if (s->sts_endpoint)
+		snprintf(url, size, "%s", s->sts_endpoint);
+	else if (region)
+		snprintf(url, size, "https://sts.%s.amazonaws.com", region);
+	else
+		snprintf(url, size, "https://sts.amazonaws.com");
+	ep->url = url;
+	ep->region = region ? region : "us-east-1";
+	ep->timeout_ms = s->timeout_ms;
+}
+
+/* The SDKs name a session that the profile leaves unnamed after the tool and the time. */
+static const char *session_name(const char *given, time_t now, char *buf, size_t size)
+{
+	if (given)
+		return given;
+	snprintf(buf, size, "esfs-%lld", (long long)now);
+	return buf;
+}
+
+/* duration_seconds: STS takes 900 s to 12 h (the role's own maximum may be lower). */
+static int read_duration(const char *text, const char *profile, long *out, char *why,
+			 size_t why_len)
+{
+	char *end;
+	long n;
+
+	*out = 0;
+	if (!text)
+		return 0;
+	n = strtol(text, &end, 10);
+	if (*end || end == text || n < 900 || n > 43200) {
+		snprintf(why, why_len, "profile %s: duration_seconds must be 900 to 43200, not \"%.20s\"",
+			 profile, text);
+		return -EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+/* credential_source: where the credentials that assume the role come from, outside any profile. */
+static int credential_source(const struct aws_settings *s, const char *name, const char *source,
+			     time_t now, struct aws_credentials *out, char *why, size_t why_len)
+{
+	if (!strcmp(source, "Environment"))
+		return from_environment(s, now, out, why, why_len);
+	if (!strcmp(source, "EcsContainer"))
+		return from_container(s, now, out, why, why_len);
+	if (!strcmp(source, "Ec2InstanceMetadata"))
+		return aws_imds_fetch(s->imds_endpoint, now, out, why, why_len);
+	snprintf(why, why_len, "profile %s: credential_source %.40s is not Environment, "
+		 "Ec2InstanceMetadata or EcsContainer", name, source);
+	return -EINVAL;
+}
+
+static int in_trail(const struct trail *t, const char *name)
+{
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->names[i], name))
+			return 1;
+	return 0;
+}
+
+static void describe_cycle(const struct trail *t, const char *name, char *why, size_t why_len)
+{
+	struct buf path = BUF_INIT;
+
+	for (int i = 0; i < t->n; i++)
+		buf_printf(&path, "%s -> ", t->names[i]);
+	snprintf(why, why_len, "source_profile cycle: %s%s", path.data ? path.data : "", name);
+	buf_free(&path);
+}
+
+/*
+ * The credentials that assume the role: a source profile with keys of its
+ * own uses them (so a profile may be its own source); one without assumes
+ * its own role in turn.
+ */
+static int role_source(const struct aws_settings *s, const char *name, const struct aws_profile *p,
+		       struct trail *trail, time_t now, struct aws_credentials *out, char *why,
+		       size_t why_len)
+{
+	const char *source = SETTING(p, SOURCE_PROFILE);
+	const char *cs = SETTING(p, CREDENTIAL_SOURCE);
+	struct aws_profile next;
+	int own_keys, rc;
+
+	if (source && cs) {
+		snprintf(why, why_len, "profile %s has both source_profile and credential_source", name);
+		return -EINVAL;
+	}
+	if (cs)
+		return credential_source(s, name, cs, now, out, why, why_len);
+	if (!source) {
+		snprintf(why, why_len, "profile %s has role_arn but neither source_profile nor "
+			 "credential_source", name);
+		return -EINVAL;
+	}
+	aws_profile_read(s->credentials_file, s->config_file, source, &next);
+	own_keys = has_keys(&next.cred) || has_keys(&next.conf);
+	aws_profile_clear(&next);
+	if (!own_keys && in_trail(trail, source)) {
+		describe_cycle(trail, source, why, why_len);
+		return -EINVAL;
+	}
+	rc = profile_fetch(s, source, trail, !own_keys, now, out, why, why_len);
+	if (rc == -ENOENT)
+		rc = -EINVAL;	/* a source profile that is not there is a broken chain */
+	return rc;
+}
+
+static int assume_role(const struct aws_settings *s, const char *name, const struct aws_profile *p,
+		       struct trail *trail, time_t now, struct aws_credentials *out, char *why,
+		       size_t why_len)
+{
+	struct aws_credentials source = { 0 };
+	struct aws_sts_endpoint ep;
+	struct aws_sts_role role = { 0 };
+	char url[512], session[40];
+	int rc;
+
+	if (trail->n == MAX_ROLE_CHAIN) {
+		snprintf(why, why_len, "profile %s: role chain longer than %d", name, MAX_ROLE_CHAIN);
+		return -EINVAL;
+	}
+	trail->names[trail->n++] = name;
+	rc = read_duration(SETTING(p, DURATION_SECONDS), name, &role.duration_seconds, why, why_len);
+	if (!rc)
+		rc = role_source(s, name, p, trail, now, &source, why, why_len);
+	if (!rc) {
+		role.role_arn = SETTING(p, ROLE_ARN);
+		role.session_name = session_name(SETTING(p, ROLE_SESSION_NAME), now, session,
+						 sizeof(session));
+		role.external_id = SETTING(p, EXTERNAL_ID);
+		sts_endpoint(s, p, &ep, url, sizeof(url));
+		rc = aws_sts_fetch(&ep, &role, &source, now, out, why, why_len);
+	}
+	aws_credentials_clear(&source);
+	trail->n--;
+	return rc;
+}
+
+/* A profile's web_identity_token_file: "~/" is the home folder; relative is against "/" (the daemon's). */
+static char *profile_path(const char *value)
+{
+	if (!strncmp(value, "~/", 2))
+		return home_path(value + 2);
+	return strdup(value);
+}
+
+static int web_identity(const struct aws_settings *s, const char *role_arn, const char *token_file,
+			const char *session, const struct aws_profile *p, time_t now,
+			struct aws_credentials *out, char *why, size_t why_len)
+{
+	struct aws_sts_endpoint ep;
+	char url[512], generated[40];
+	struct aws_sts_role role = { role_arn, session_name(session, now, generated, sizeof(generated)),
+				     NULL, 0, token_file };
+
+	if (!role_arn) {
+		snprintf(why, why_len, "a web identity token file needs a role_arn (AWS_ROLE_ARN)");
+		return -EINVAL;
+	}
+	sts_endpoint(s, p, &ep, url, sizeof(url));
+	return aws_sts_fetch(&ep, &role, NULL, now, out, why, why_len);
+}
+
+static int profile_web_identity(const struct aws_settings *s, const char *name,
+				const struct aws_profile *p, time_t now,
+				struct aws_credentials *out, char *why, size_t why_len)
+{
+	char *path = profile_path(SETTING(p, WEB_IDENTITY_TOKEN_FILE));
+	int rc;
+
+	if (!path)
+		return -ENOMEM;
+	rc = web_identity(s, SETTING(p, ROLE_ARN), path, SETTING(p, ROLE_SESSION_NAME), p, now, out,
+			  why, why_len);
+	if (rc == -EINVAL && !SETTING(p, ROLE_ARN))
+		snprintf(why, why_len, "profile %s has web_identity_token_file but no role_arn", name);
+	free(path);
+	return rc;
+}
+
+/* sso_session names an [sso-session] section with the start URL and region; legacy profiles hold both. */
+static int sso_settings(const struct aws_settings *s, const char *name, const struct aws_profile *p,
+			struct aws_profile *session, const char **start_url, const char **region,
+			char *why, size_t why_len)
+{
+	const char *sname = SETTING(p, SSO_SESSION);
+
+	memset(session, 0, sizeof(*session));
+	*start_url = SETTING(p, SSO_START_URL);
+	*region = SETTING(p, SSO_REGION);
+	if (sname) {
+		aws_sso_session_read(s->config_file, sname, session);
+		if (!session->found) {
+			snprintf(why, why_len, "profile %s: no [sso-session %.64s] in %s", name, sname,
+				 s->config_file ? s->config_file : "the config file");
+			return -EINVAL;
+		}
+		*start_url = SETTING(session, SSO_START_URL);
+		*region = SETTING(session, SSO_REGION);
+	}
+	if (!*start_url || !*region || !SETTING(p, SSO_ACCOUNT_ID) || !SETTING(p, SSO_ROLE_NAME)) {
+		snprintf(why, why_len, "profile %s needs sso_account_id, sso_role_name, and "
+			 "sso_start_url and sso_region (in the profile or its sso-session)", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sso(const struct aws_settings *s, const char *name, const struct aws_profile *p,
+	       time_t now, struct aws_credentials *out, char *why, size_t why_len)
+{
+	struct aws_profile session;
+	const char *start_url, *region;
+	char url[512];
+	int rc = sso_settings(s, name, p, &session, &start_url, &region, why, why_len);
+
+	if (!rc && !s->sso_cache_dir)
+		rc = -ENOMEM;
+	if (!rc) {
+		struct aws_sso_role role = {
+			SETTING(p, SSO_SESSION) ? SETTING(p, SSO_SESSION) : start_url, s->sso_cache_dir,
+			url, SETTING(p, SSO_ACCOUNT_ID), SETTING(p, SSO_ROLE_NAME), s->timeout_ms,
+		};
+
+		if (s->sso_endpoint)
+			snprintf(url, sizeof(url), "%s", s->sso_endpoint);
+		else
+			snprintf(url, sizeof(url), "https://portal.sso.%s.amazonaws.com", region);
+		rc = aws_sso_fetch(&role, now, out, why, why_len);
+	}
+	aws_profile_clear(&session);
+	return rc;
+}
+
+static int by_method(const struct aws_settings *s, const char *name, struct aws_profile *p,
+		     enum profile_method m, struct trail *trail, time_t now,
+		     struct aws_credentials *out, char *why, size_t why_len)
+{
+	switch (m) {
+	case METHOD_ASSUME_ROLE:
+		return assume_role(s, name, p, trail, now, out, why, why_len);
+	case METHOD_WEB_IDENTITY:
+		return profile_web_identity(s, name, p, now, out, why, why_len);
+	case METHOD_SSO:
+		return sso(s, name, p, now, out, why, why_len);
+	case METHOD_PROCESS:
+		return aws_process_fetch(SETTING(p, CREDENTIAL_PROCESS), s->timeout_ms, now, out, why,
+					 why_len);
+	default:
+		return profile_keys(p, m, s->credentials_file, s->config_file, name, out, why,
+				    why_len);
+	}
+}
+
+/* Any profile's credentials, whichever way it names: for source_profile. */
+static int profile_fetch(const struct aws_settings *s, const char *name, struct trail *trail,
+			 int with_role, time_t now, struct aws_credentials *out, char *why,
+			 size_t why_len)
+{
+	struct aws_profile p;
+	int rc;
+
+	aws_profile_read(s->credentials_file, s->config_file, name, &p);
+	rc = by_method(s, name, &p, profile_method(&p, with_role), trail, now, out, why, why_len);
+	aws_profile_clear(&p);
+	if (rc == 0)
+		out->obtained = now;
+	return rc;
+}
+
+/* The chain's source for one way of the top profile: -ENOENT when the profile goes another way. */
+static int top_profile(const struct aws_settings *s, enum profile_method want, time_t now,
+		       struct aws_credentials *out, char *why, size_t why_len)
+{
+	struct trail trail = { { 0 }, 0 };
+	struct aws_profile p;
+	enum profile_method m;
+	int rc = -ENOENT;
+
+	aws_profile_read(s->credentials_file, s->config_file, s->profile, &p);
+	m = profile_method(&p, 1);
+	if (m == want)
+		rc = by_method(s, s->profile, &p, m, &trail, now, out, why, why_len);
+	else if (!p.found)
+		snprintf(why, why_len, "no profile %s", s->profile);
+	else
+		snprintf(why, why_len, "profile %s does not use %s", s->profile, method_key(&p, want));
+	aws_profile_clear(&p);
+	if (rc == 0)
+		out->obtained = now;
+	return rc;
+}
+
+static int from_assume_role(const struct aws_settings *s, time_t now, struct aws_credentials *out,
+			    char *why, size_t why_len)
+{
+	return top_profile(s, METHOD_ASSUME_ROLE, now, out, why, why_len);
+}
+
+/* AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN (EKS IRSA) come before the profile's. */
+static int from_web_identity(const struct aws_settings *s, time_t now, struct aws_credentials *out,
+			     char *why, size_t why_len)
+{
+	struct aws_profile none = { 0 };
+	int rc;
+
+	if (!s->web_identity_token_file)
+		return top_profile(s, METHOD_WEB_IDENTITY, now, out, why, why_len);
+	rc = web_identity(s, s->web_identity_role_arn, s->web_identity_token_file,
+			  s->web_identity_session, &none, now, out, why, why_len);
+	if (rc == -EINVAL && !s->web_identity_role_arn)
+		snprintf(why, why_len, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
+	return rc;
+}
+
+static int from_sso(const struct aws_settings *s, time_t now, struct aws_credentials *out,
+		    char *why, size_t why_len)
+{
+	return top_profile(s, METHOD_SSO, now, out, why, why_len);
+}
+
+static int from_process(const struct aws_settings *s, time_t now, struct aws_credentials *out,
+			char *why, size_t why_len)
+{
+	return top_profile(s, METHOD_PROCESS, now, out, why, why_len);
+}
+
+static int from_shared_file(const struct aws_settings *s, time_t now, struct aws_credentials *out,
+			    char *why, size_t why_len)
+{
+	int rc = aws_shared_files_read(s->credentials_file, s->config_file, s->profile, out, why,
+				       why_len);
+
+	/* A profile asked for by name must exist; the default one need not. */
+	if (rc == -ENOENT && s->profile_explicit && !strncmp(why, "no profile", 10))
+		rc = -EINVAL;
+	if (rc == 0)
+		out->obtained = now;
+	return rc;
+}
+
 typedef int (*source_fetch)(const struct aws_settings *s, time_t now, struct aws_credentials *out,
 			    char *why, size_t why_len);
 
+/* botocore's order. The shared files' keys come in two places: see profile_method. */
 static const struct {
 	enum aws_source id;
 	const char *name;
 	source_fetch fetch;
+	int per_profile;	/* named "NAME:PROFILE" */
 } sources[] = {
-	{ SOURCE_ENVIRONMENT, "environment", from_environment },
-	{ SOURCE_SHARED_FILE, "shared-file", from_shared_file },
-	{ SOURCE_CONTAINER, "container", from_container },
-	{ SOURCE_INSTANCE_METADATA, "instance-metadata", from_instance_metadata },
+	{ SOURCE_ENVIRONMENT, "environment", from_environment, 0 },
+	{ SOURCE_ASSUME_ROLE, "assume-role", from_assume_role, 1 },
+	{ SOURCE_WEB_IDENTITY, "web-identity", from_web_identity, 1 },
+	{ SOURCE_SSO, "sso", from_sso, 1 },
+	{ SOURCE_SHARED_FILE, "shared-file", from_shared_file, 1 },
+	{ SOURCE_PROCESS, "process", from_process, 1 },
+	{ SOURCE_CONTAINER, "container", from_container, 0 },
+	{ SOURCE_INSTANCE_METADATA, "instance-metadata", from_instance_metadata, 0 },
 };
 
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
@@ -638,12 +821,29 @@ static const char *source_name(enum aws_source id)
 	return "none";
 }
 
-static int fetch_from(const struct aws_settings *s, enum aws_source id, time_t now,
-		      struct aws_credentials *out, char *why, size_t why_len)
+static int source_per_profile(enum aws_source id)
 {
 	for (size_t i = 0; i < NSOURCES; i++)
 		if (sources[i].id == id)
-			return sources[i].fetch(s, now, out, why, why_len);
+			return sources[i].per_profile;
+	return 0;
+}
+
+/* A refresh from the source already in use: its failure names the source, as the first fetch's does. */
+static int fetch_from(const struct aws_settings *s, enum aws_source id, time_t now,
+		      struct aws_credentials *out, char *why, size_t why_len)
+{
+	char one[512] = "";
+	int rc;
+
+	for (size_t i = 0; i < NSOURCES; i++) {
+		if (sources[i].id != id)
+			continue;
+		rc = sources[i].fetch(s, now, out, one, sizeof(one));
+		if (rc)
+			snprintf(why, why_len, "%s: %s", sources[i].name, one);
+		return rc;
+	}
 	return -EINVAL;
 }
 
@@ -688,7 +888,7 @@ struct aws_chain {
 	char last_error[512];
 };
 
-struct aws_chain *aws_chain_new(void)
+struct aws_chain *aws_chain_new(const struct aws_chain_options *o)
 {
 	struct aws_chain *ch = calloc(1, sizeof(*ch));
 
@@ -698,7 +898,7 @@ struct aws_chain *aws_chain_new(void)
 	pthread_cond_init(&ch->fetched, NULL);
 	/* Balanced in aws_chain_free; the metadata fetches may come before main's own init. */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (read_settings(&ch->settings)) {
+	if (read_settings(&ch->settings, o)) {
 		aws_chain_free(ch);
 		return NULL;
 	}
@@ -741,7 +941,7 @@ static void fetch_unlocked(struct aws_chain *ch, time_t now)
 	ch->last_rc = rc;
 	if (rc == 0) {
 		ch->source = source;
-		credentials_move(&ch->current, &fresh);
+		aws_credentials_move(&ch->current, &fresh);
 		ch->next_try = now + MIN_REFRESH_INTERVAL;
 		ch->last_error[0] = '\0';
 	} else {
@@ -805,7 +1005,10 @@ static void render_time(struct buf *out, const char *name, time_t t)
 
 static void describe_source(const struct aws_chain *ch, char *out, size_t size)
 {
-	if (ch->source == SOURCE_SHARED_FILE)
+	int env_web_identity = ch->source == SOURCE_WEB_IDENTITY &&
+			       ch->settings.web_identity_token_file;
+
+	if (source_per_profile(ch->source) && !env_web_identity)
 		snprintf(out, size, "%s:%s", source_name(ch->source), ch->settings.profile);
 	else
 		snprintf(out, size, "%s", source_name(ch->source));

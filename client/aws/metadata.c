@@ -9,106 +9,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/aws/fetch.h"
+#include "client/aws/keys.h"
 #include "client/buf.h"
 
 /* The SDKs wait one second for these local endpoints: there is no point waiting longer. */
 #define MD_CONNECT_TIMEOUT_MS 1000L
 #define MD_TIMEOUT_MS 3000L
-#define MD_MAX_BODY (64u << 10)
 #define IMDS_TOKEN_TTL "21600"
 #define IMDS_CREDENTIALS_PATH "/latest/meta-data/iam/security-credentials/"
 
-static size_t on_md_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct buf *body = userp;
-	size_t n = size * nmemb;
-
-	if (body->len + n > MD_MAX_BODY || buf_append(body, data, n))
-		return 0;
-	return n;
-}
-
-/* The host part of an http(s) URL, for messages: paths may carry a task's credential ID. */
-static void url_origin(const char *url, char *out, size_t size)
-{
-	const char *host = strstr(url, "://");
-	size_t n;
-
-	host = host ? host + 3 : url;
-	n = strcspn(host, "/?#");
-	snprintf(out, size, "%.*s", (int)(host - url + (long)n), url);
-}
-
-static void wipe_buf(struct buf *b)
-{
-	if (b->data)
-		explicit_bzero(b->data, b->cap);
-	buf_free(b);
-}
-
-/*
- * One request to a metadata endpoint. Returns the HTTP status, or a
- * negative errno when none came. The body is kept whatever the status.
- */
+/* Straight to the link-local address: no proxy, and no waiting for one that is not there. */
 static long md_request(const char *method, const char *url, struct curl_slist *headers,
 		       struct buf *body, char *why, size_t why_len)
 {
-	char curl_error[CURL_ERROR_SIZE] = "", origin[256];
-	CURL *curl = curl_easy_init();
-	long status = 0;
-	CURLcode rc;
+	const struct aws_fetch_request req = { method, url, headers, NULL, 0, MD_CONNECT_TIMEOUT_MS,
+					       MD_TIMEOUT_MS, 1 };
 
-	if (!curl)
-		return -ENOMEM;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, MD_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, MD_TIMEOUT_MS);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_md_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	if (!strcmp(method, "PUT")) {
-		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
-	}
-	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(curl);
-	if (rc == CURLE_OK)
-		return status;
-	url_origin(url, origin, sizeof(origin));
-	snprintf(why, why_len, "%s: %s", origin, curl_error[0] ? curl_error : curl_easy_strerror(rc));
-	return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-}
-
-/* Keeps an error answer's first line or "message", so the reason reaches /_esfs/. */
-static void http_failure(const char *what, const char *url, long status, const struct buf *body,
-			 char *why, size_t why_len)
-{
-	char origin[256];
-	size_t n = body->data ? strcspn(body->data, "\r\n") : 0;
-
-	url_origin(url, origin, sizeof(origin));
-	snprintf(why, why_len, "%s %s: HTTP %ld%s%.*s", what, origin, status, n ? ": " : "",
-		 (int)(n > 200 ? 200 : n), n ? body->data : "");
-}
-
-static struct curl_slist *add_header(struct curl_slist *list, const char *name, const char *value)
-{
-	struct buf line = BUF_INIT;
-	struct curl_slist *grown = NULL;
-
-	if (!buf_printf(&line, "%s: %s", name, value))
-		grown = curl_slist_append(list, line.data);
-	wipe_buf(&line);
-	if (!grown)
-		curl_slist_free_all(list);
-	return grown;
+	return aws_fetch(&req, body, why, why_len);
 }
 
 /* ---- container credentials ---- */
@@ -234,7 +152,7 @@ static int read_credentials_answer(const char *what, const char *url, long statu
 	if (status < 0)
 		return (int)status;
 	if (status != 200) {
-		http_failure(what, url, status, body, why, why_len);
+		aws_fetch_failure(what, url, status, body, why, why_len);
 		return -EACCES;
 	}
 	rc = aws_credentials_from_json(body->data, body->len, now, out, inner, sizeof(inner));
@@ -256,9 +174,9 @@ int aws_container_fetch(const struct aws_container_source *src, time_t now,
 	rc = container_token(src, &token, why, why_len);
 	if (rc)
 		return rc;
-	headers = add_header(NULL, "Accept", "application/json");
+	headers = aws_fetch_header(NULL, "Accept", "application/json");
 	if (headers && token)
-		headers = add_header(headers, "Authorization", token);
+		headers = aws_fetch_header(headers, "Authorization", token);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);
@@ -269,7 +187,7 @@ int aws_container_fetch(const struct aws_container_source *src, time_t now,
 	rc = read_credentials_answer("container endpoint", src->url, status, &body, now, out, why,
 				     why_len);
 	curl_slist_free_all(headers);
-	wipe_buf(&body);
+	aws_wipe_buf(&body);
 	return rc;
 }
 
@@ -277,7 +195,7 @@ int aws_container_fetch(const struct aws_container_source *src, time_t now,
 
 static int imds_token(const char *endpoint, char **token, char *why, size_t why_len)
 {
-	struct curl_slist *headers = add_header(NULL, "X-aws-ec2-metadata-token-ttl-seconds",
+	struct curl_slist *headers = aws_fetch_header(NULL, "X-aws-ec2-metadata-token-ttl-seconds",
 						 IMDS_TOKEN_TTL);
 	struct buf url = BUF_INIT, body = BUF_INIT;
 	long status;
@@ -291,10 +209,10 @@ static int imds_token(const char *endpoint, char **token, char *why, size_t why_
 	if (status == 200 && body.len && !memchr(body.data, '\n', body.len))
 		*token = strdup(body.data);
 	else if (status >= 0)
-		http_failure("instance metadata token", url.data, status, &body, why, why_len);
+		aws_fetch_failure("instance metadata token", url.data, status, &body, why, why_len);
 	curl_slist_free_all(headers);
 	buf_free(&url);
-	wipe_buf(&body);
+	aws_wipe_buf(&body);
 	if (status < 0)
 		return (int)status;
 	return *token ? 0 : -EACCES;
@@ -303,7 +221,7 @@ static int imds_token(const char *endpoint, char **token, char *why, size_t why_
 static long imds_get(const char *endpoint, const char *path, const char *token, struct buf *body,
 		     char *why, size_t why_len)
 {
-	struct curl_slist *headers = add_header(NULL, "X-aws-ec2-metadata-token", token);
+	struct curl_slist *headers = aws_fetch_header(NULL, "X-aws-ec2-metadata-token", token);
 	struct buf url = BUF_INIT;
 	long status;
 
@@ -313,7 +231,7 @@ static long imds_get(const char *endpoint, const char *path, const char *token, 
 	}
 	status = md_request("GET", url.data, headers, body, why, why_len);
 	if (status >= 0 && status != 200)
-		http_failure("instance metadata", url.data, status, body, why, why_len);
+		aws_fetch_failure("instance metadata", url.data, status, body, why, why_len);
 	curl_slist_free_all(headers);
 	buf_free(&url);
 	return status;
@@ -366,6 +284,6 @@ int aws_imds_fetch(const char *endpoint, time_t now, struct aws_credentials *out
 	}
 	free(role);
 	buf_free(&path);
-	wipe_buf(&body);
+	aws_wipe_buf(&body);
 	return rc;
 }

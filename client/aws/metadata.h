@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "client/aws/credentials.h"
+#include "client/aws/keys.h"
 
 #define AWS_CONTAINER_DEFAULT_ENDPOINT "http://169.254.170.2"
 #define AWS_IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"

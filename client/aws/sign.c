@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "client/aws/credentials.h"
+#include "client/aws/fetch.h"
 #include "client/errmap.h"
 #include "client/log.h"
 #include "client/aws/sigv4.h"
@@ -21,78 +22,6 @@ struct aws_signer {
 	char service[32];
 	unsigned flags;
 };
-
-/* ---- URLs ---- */
-
-void aws_url_parts_free(struct aws_url_parts *p)
-{
-	free(p->host);
-	free(p->path);
-	free(p->query);
-	memset(p, 0, sizeof(*p));
-}
-
-/* Where the host ends and the port begins (or the authority ends); NULL for a bad IPv6 literal. */
-static const char *port_start(const char *auth, size_t len)
-{
-	const char *close;
-
-	if (auth[0] != '[')
-		return memchr(auth, ':', len) ? memchr(auth, ':', len) : auth + len;
-	close = memchr(auth, ']', len);
-	if (!close || (close + 1 < auth + len && close[1] != ':'))
-		return NULL;
-	return close + 1;
-}
-
-/*
- * The Host header as curl would send it: without the scheme's default port.
- * esfs sends it itself all the same, so what is signed is what goes out.
- */
-static char *host_header(const char *auth, size_t len, int https)
-{
-	const char *colon = port_start(auth, len);
-	const char *port;
-	size_t portlen;
-
-	if (!colon || colon == auth)
-		return NULL;
-	port = colon < auth + len ? colon + 1 : colon;
-	portlen = (size_t)(auth + len - port);
-	if (portlen == 0 || (portlen == 2 && !memcmp(port, "80", 2) && !https) ||
-	    (portlen == 3 && !memcmp(port, "443", 3) && https))
-		return strndup(auth, (size_t)(colon - auth));
-	for (size_t i = 0; i < portlen; i++)
-		if (port[i] < '0' || port[i] > '9')
-			return NULL;
-	return strndup(auth, len);
-}
-
-int aws_url_split(const char *url, struct aws_url_parts *out)
-{
-	int https = url && !strncasecmp(url, "https://", 8);
-	const char *auth, *path, *query;
-	size_t authlen, pathlen;
-
-	memset(out, 0, sizeof(*out));
-	if (!url || (!https && strncasecmp(url, "http://", 7)))
-		return -EINVAL;
-	auth = url + (https ? 8 : 7);
-	authlen = strcspn(auth, "/?#");
-	if (authlen == 0 || memchr(auth, '@', authlen))
-		return -EINVAL;
-	path = auth + authlen;
-	pathlen = strcspn(path, "?#");
-	query = path[pathlen] == '?' ? path + pathlen + 1 : "";
-	out->host = host_header(auth, authlen, https);
-	out->path = pathlen ? strndup(path, pathlen) : strdup("/");
-	out->query = strndup(query, strcspn(query, "#"));
-	if (!out->host || !out->path || !out->query) {
-		aws_url_parts_free(out);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /* ---- signing ---- */
 
@@ -255,8 +184,9 @@ static int check_credentials(struct aws_signer *s, char *why, size_t why_len)
 }
 
 struct aws_signer *aws_signer_new(const char *url, const char *region, const char *service,
-				  char *why, size_t why_len)
+				  long timeout_ms, char *why, size_t why_len)
 {
+	struct aws_chain_options chain = { NULL, timeout_ms };
 	struct aws_signer *s = calloc(1, sizeof(*s));
 
 	if (!s) {
@@ -267,7 +197,8 @@ struct aws_signer *aws_signer_new(const char *url, const char *region, const cha
 	s->hook.ctx = s;
 	if (choose_scope(s, url, region, service, why, why_len))
 		goto fail;
-	s->chain = aws_chain_new();
+	chain.region = s->region;
+	s->chain = aws_chain_new(&chain);
 	if (!s->chain) {
 		snprintf(why, why_len, "out of memory");
 		goto fail;

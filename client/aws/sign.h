@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "client/aws/fetch.h"
 #include "client/buf.h"
 #include "client/http.h"
 
@@ -18,10 +19,12 @@ struct aws_signer;
  * else the one in an Amazon endpoint's host name, else AWS_REGION or
  * AWS_DEFAULT_REGION; the service is service, else the endpoint's ("es" or
  * "aoss"), else "es". The credentials are fetched once here, so that a
- * missing key is said before mounting. Returns NULL with why filled in.
+ * missing key is said before mounting; timeout_ms bounds each fetch from
+ * STS, SSO or credential_process (0: ten seconds). Returns NULL with why
+ * filled in.
  */
 struct aws_signer *aws_signer_new(const char *url, const char *region, const char *service,
-				  char *why, size_t why_len);
+				  long timeout_ms, char *why, size_t why_len);
 void aws_signer_free(struct aws_signer *s);
 
 /* The hook to put in http_config.signer; it lives as long as s. */
@@ -34,19 +37,5 @@ const struct http_signer *aws_signer_hook(struct aws_signer *s);
  * http_config.signer as it is.
  */
 int aws_signer_render(const struct http_signer *hook, struct buf *out);
-
-/*
- * The parts of an http(s) URL that SigV4 signs: the Host header as it is
- * sent (no default port), the path as sent, and the query without '?'.
- * Exposed for tests. Returns 0 or -EINVAL; release with aws_url_parts_free.
- */
-struct aws_url_parts {
-	char *host;
-	char *path;
-	char *query;
-};
-
-int aws_url_split(const char *url, struct aws_url_parts *out);
-void aws_url_parts_free(struct aws_url_parts *p);
 
 #endif

@@ -3,7 +3,9 @@ signing requests with botocore the way an AWS client would."""
 import datetime
 import http.client
 import json
+import functools
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,11 @@ from botocore.credentials import Credentials
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"     # Debian's, which has python3-botocore
 
+# The fixed key the gateway takes, and the region every AWS test signs for.
+KEY_ID = "AKIDESFSTEST"
+SECRET = "esfs/test+secret/key"
+REGION = "us-east-1"
+
 # Environment that keeps esfs (and anything else) away from the real metadata
 # addresses and from the caller's own AWS settings. Empty means unset to esfs.
 NO_AWS_ENV = {
@@ -31,17 +38,19 @@ NO_AWS_ENV = {
     "ESFS_AWS_CONTAINER_ENDPOINT": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "",
     "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
     "ESFS_AWS_REFRESH_MARGIN": "", "ESFS_USER": "", "ESFS_PASSWORD": "", "ESFS_API_KEY": "",
+    "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ROLE_ARN": "", "AWS_ROLE_SESSION_NAME": "",
+    "AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_STS": "", "AWS_ENDPOINT_URL_SSO": "",
 }
 
 
 class Standin:
     """One of the stand-in servers, run as its own process on a free loopback port."""
 
-    def __init__(self, script, *args):
+    def __init__(self, script, *args, python=PYTHON):
         self.log_file = tempfile.NamedTemporaryFile("w+", prefix=f"esfs-{script}-", suffix=".log",
                                                     delete=False)
         self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(HERE, script), "--listen", "127.0.0.1:0", *args],
+            [python, os.path.join(HERE, script), "--listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE, stderr=self.log_file, text=True)
         line = self.proc.stdout.readline().split()
         if len(line) != 2 or line[0] != "READY":
@@ -88,6 +97,25 @@ def metadata(*args):
     return Standin("metadata.py", *args)
 
 
+@functools.lru_cache(maxsize=None)
+def python_with(module):
+    """A python3 that can import module: the suite's own, the one on PATH, or Debian's."""
+    for python in (sys.executable, shutil.which("python3"), PYTHON):
+        if python and subprocess.run([python, "-c", f"import {module}"],
+                                     capture_output=True).returncode == 0:
+            return python
+    raise RuntimeError(f"no python3 here can import {module}: tests/aws/sts.py needs it")
+
+
+def sts(*args):
+    """moto's STS behind botocore's checks; moto may live in another python3 than botocore's."""
+    return Standin("sts.py", *args, python=python_with("moto"))
+
+
+def sso(*args):
+    return Standin("sso.py", *args)
+
+
 class _FixedClock:
     """Stands in for the datetime module inside botocore.auth, to sign as of another time."""
 
@@ -110,6 +138,10 @@ def sign(method, url, body=b"", key=("AKIDEXAMPLE", "secret", None), region="us-
     signer = SigV4Auth(Credentials(*key), service, region)
     if when is None:
         signer.add_auth(request)
+    elif hasattr(botocore.auth, "get_current_datetime"):
+        # botocore >= 1.35 reads the clock through this function, not datetime.utcnow.
+        with mock.patch.object(botocore.auth, "get_current_datetime", lambda: when):
+            signer.add_auth(request)
     else:
         with mock.patch.object(botocore.auth, "datetime", _FixedClock(when)):
             signer.add_auth(request)

@@ -259,23 +259,32 @@ static void test_half_a_key_pair(void)
 	CHECK(c.access_key_id == NULL);
 }
 
-static void test_unsupported_profiles(void)
+/*
+ * Profiles that get credentials another way are not read for their keys:
+ * the SDKs would assume the role rather than use dev's own keys, so esfs
+ * must not sign as dev. The chain's other sources take them (-ENOENT here);
+ * what esfs lacks altogether is refused.
+ */
+static void test_profiles_of_other_sources(void)
 {
 	const char *cred = write_file(0, "[dev]\naws_access_key_id=AKIDDEV\naws_secret_access_key=d\n");
 	const char *conf = write_file(1,
 		"[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = base\n"
 		"[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n"
-		"[profile proc]\ncredential_process = /usr/bin/get-creds\n");
+		"[profile proc]\ncredential_process = /usr/bin/get-creds\n"
+		"[profile login]\nlogin_session = arn:aws:iam::123456789012:user/me\n");
 	struct aws_credentials c;
 	char why[256] = "";
 
-	/* The SDKs would assume the role rather than use dev's own keys: esfs must not sign as dev. */
-	CHECK_INT(aws_shared_files_read(cred, conf, "dev", &c, why, sizeof(why)), -EINVAL);
+	CHECK_INT(aws_shared_files_read(cred, conf, "dev", &c, why, sizeof(why)), -ENOENT);
 	CHECK(strstr(why, "role_arn") != NULL);
-	CHECK_INT(aws_shared_files_read(cred, conf, "sso", &c, why, sizeof(why)), -EINVAL);
+	CHECK(c.access_key_id == NULL);
+	CHECK_INT(aws_shared_files_read(cred, conf, "sso", &c, why, sizeof(why)), -ENOENT);
 	CHECK(strstr(why, "sso_session") != NULL);
-	CHECK_INT(aws_shared_files_read(cred, conf, "proc", &c, why, sizeof(why)), -EINVAL);
+	CHECK_INT(aws_shared_files_read(cred, conf, "proc", &c, why, sizeof(why)), -ENOENT);
 	CHECK(strstr(why, "credential_process") != NULL);
+	CHECK_INT(aws_shared_files_read(cred, conf, "login", &c, why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "login_session") != NULL && strstr(why, "does not support") != NULL);
 }
 
 /* Keys in the credentials file come before a credential_process in the config file. */
@@ -398,7 +407,7 @@ static void test_chain_environment_first(void)
 	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "env-secret", 1);
 	setenv("AWS_SESSION_TOKEN", "env-token", 1);
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK(ch != NULL);
 	/* The secrets leave the environment, so that no child process inherits them. */
 	CHECK(getenv("AWS_SECRET_ACCESS_KEY") == NULL);
@@ -430,7 +439,7 @@ static void test_chain_shared_file_profile(void)
 	no_network_sources();
 	setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
 	setenv("AWS_PROFILE", "ops", 1);
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK_INT(aws_chain_get(ch, &c, why, sizeof(why)), 0);
 	check_keys(&c, "AKIDOPS", "o", NULL);
 	aws_credentials_clear(&c);
@@ -457,7 +466,7 @@ static void test_chain_relative_file_survives_a_change_of_directory(void)
 	CHECK_INT(chdir(tmpdir), 0);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", strrchr(cred, '/') + 1, 1);
 	unsetenv("AWS_PROFILE");
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK_INT(chdir("/"), 0);
 	CHECK_INT(aws_chain_get(ch, &c, why, sizeof(why)), 0);
 	check_keys(&c, "AKIDREL", "r", NULL);
@@ -476,7 +485,7 @@ static void test_chain_named_profile_must_exist(void)
 	no_network_sources();
 	setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
 	setenv("AWS_PROFILE", "typo", 1);
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK(aws_chain_get(ch, &c, why, sizeof(why)) < 0);
 	CHECK(strstr(why, "shared-file: no profile typo") != NULL);
 	CHECK(c.access_key_id == NULL);
@@ -490,7 +499,7 @@ static void test_chain_nothing_found(void)
 	char why[1024] = "";
 
 	no_network_sources();
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK_INT(aws_chain_get(ch, &c, why, sizeof(why)), -ENOENT);
 	CHECK(strstr(why, "no AWS credentials found") != NULL);
 	CHECK(strstr(why, "environment: ") != NULL);
@@ -511,7 +520,7 @@ static void test_chain_partial_environment(void)
 
 	no_network_sources();
 	setenv("AWS_ACCESS_KEY_ID", "AKIDHALF", 1);
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK_INT(aws_chain_get(ch, &c, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "environment: only one of") != NULL);
 	aws_chain_free(ch);
@@ -526,7 +535,7 @@ static void test_chain_refuses_remote_container_url(void)
 
 	no_network_sources();
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds", 1);
-	ch = aws_chain_new();
+	ch = aws_chain_new(NULL);
 	CHECK_INT(aws_chain_get(ch, &c, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "container: AWS_CONTAINER_CREDENTIALS_FULL_URI must be") != NULL);
 	aws_chain_free(ch);
@@ -557,7 +566,7 @@ static const struct unit_case cases[] = {
 	{ "credentials_file_wins_over_config", test_credentials_file_wins_over_config },
 	{ "missing_profile", test_missing_profile },
 	{ "half_a_key_pair", test_half_a_key_pair },
-	{ "unsupported_profiles", test_unsupported_profiles },
+	{ "profiles_of_other_sources", test_profiles_of_other_sources },
 	{ "credentials_file_before_process", test_credentials_file_before_process },
 	{ "metadata_json", test_metadata_json },
 	{ "metadata_json_refused", test_metadata_json_refused },

@@ -103,7 +103,7 @@ static void test_hook_adds_headers(void)
 	const char *auth;
 
 	signer_env("FwoGZXIvYXdzEXAMPLE");
-	s = aws_signer_new("http://127.0.0.1:9200", "us-east-1", NULL, why, sizeof(why));
+	s = aws_signer_new("http://127.0.0.1:9200", "us-east-1", NULL, 0, why, sizeof(why));
 	CHECK(s != NULL);
 	if (!s)
 		return;
@@ -134,7 +134,7 @@ static void test_scope_from_endpoint(void)
 	const char *url = "https://07tjusf2h91cunochc.us-west-2.aoss.amazonaws.com";
 
 	signer_env(NULL);
-	s = aws_signer_new(url, NULL, NULL, why, sizeof(why));
+	s = aws_signer_new(url, NULL, NULL, 0, why, sizeof(why));
 	CHECK(s != NULL);
 	if (!s)
 		return;
@@ -158,12 +158,12 @@ static void test_region_needed_for_other_hosts(void)
 	char why[512] = "";
 
 	signer_env(NULL);
-	CHECK(aws_signer_new("http://127.0.0.1:9200", NULL, NULL, why, sizeof(why)) == NULL);
+	CHECK(aws_signer_new("http://127.0.0.1:9200", NULL, NULL, 0, why, sizeof(why)) == NULL);
 	CHECK(strstr(why, "aws_region=") != NULL);
 	signer_env(NULL);
 	setenv("AWS_REGION", "ap-south-1", 1);
 	{
-		struct aws_signer *s = aws_signer_new("http://127.0.0.1:9200", NULL, NULL, why,
+		struct aws_signer *s = aws_signer_new("http://127.0.0.1:9200", NULL, NULL, 0, why,
 						      sizeof(why));
 		struct buf out = BUF_INIT;
 
@@ -177,9 +177,9 @@ static void test_region_needed_for_other_hosts(void)
 	}
 	unsetenv("AWS_REGION");
 	signer_env(NULL);
-	CHECK(aws_signer_new("http://127.0.0.1:9200", "EU-West-1", NULL, why, sizeof(why)) == NULL);
+	CHECK(aws_signer_new("http://127.0.0.1:9200", "EU-West-1", NULL, 0, why, sizeof(why)) == NULL);
 	signer_env(NULL);
-	CHECK(aws_signer_new("http://127.0.0.1:9200", "eu-west-1", "es es", why, sizeof(why)) == NULL);
+	CHECK(aws_signer_new("http://127.0.0.1:9200", "eu-west-1", "es es", 0, why, sizeof(why)) == NULL);
 }
 
 static void test_no_credentials(void)
@@ -189,7 +189,7 @@ static void test_no_credentials(void)
 	signer_env(NULL);
 	unsetenv("AWS_ACCESS_KEY_ID");
 	unsetenv("AWS_SECRET_ACCESS_KEY");
-	CHECK(aws_signer_new("http://127.0.0.1:9200", "us-east-1", NULL, why, sizeof(why)) == NULL);
+	CHECK(aws_signer_new("http://127.0.0.1:9200", "us-east-1", NULL, 0, why, sizeof(why)) == NULL);
 	CHECK(strstr(why, "no AWS credentials found") != NULL);
 }
 
