@@ -40,10 +40,15 @@ if [ ! -e /dev/fuse ]; then
 	chmod 0666 /dev/fuse
 fi
 
-# cfn-lint, for the AWS kit's template check, comes from PyPI into its own venv.
+# From PyPI into a venv of their own: cfn-lint, for the AWS kit's template
+# check, and moto's server, behind the STS stand-in (tests/aws/sts.py).
 : "${ESFS_VENV:=/var/tmp/esfs-venv}"
+if [ ! -x "$ESFS_VENV/bin/python3" ]; then
+	/usr/bin/python3 -m venv "$ESFS_VENV" >&2
+fi
 if [ ! -x "$ESFS_VENV/bin/cfn-lint" ]; then
-	python3_bin=/usr/bin/python3
-	"$python3_bin" -m venv "$ESFS_VENV" >&2
 	"$ESFS_VENV/bin/pip" install -q cfn-lint >&2
+fi
+if ! "$ESFS_VENV/bin/python3" -c 'import moto.server, flask' 2>/dev/null; then
+	"$ESFS_VENV/bin/pip" install -q "moto[server]" >&2
 fi

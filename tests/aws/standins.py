@@ -99,8 +99,10 @@ def metadata(*args):
 
 @functools.lru_cache(maxsize=None)
 def python_with(module):
-    """A python3 that can import module: the suite's own, the one on PATH, or Debian's."""
-    for python in (sys.executable, shutil.which("python3"), PYTHON):
+    """A python3 that can import module: the suite's own, the project's venv
+    (scripts/install-deps.sh puts moto there), the one on PATH, or Debian's."""
+    venv = os.path.join(os.environ.get("ESFS_VENV", "/var/tmp/esfs-venv"), "bin", "python3")
+    for python in (sys.executable, venv, shutil.which("python3"), PYTHON):
         if python and subprocess.run([python, "-c", f"import {module}"],
                                      capture_output=True).returncode == 0:
             return python
