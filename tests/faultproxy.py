@@ -9,9 +9,11 @@ proxy.refused, not proxy.requests), as when a load balancer in front of a cluste
     proxy.fault("delay", seconds=5)                 # the next request's answer comes 5 s late
     proxy.fault("status", code=429, retry_after=1, count=2, method="GET")
     proxy.requests                                  # (method, path, headers) forwarded
+    proxy.answers                                   # (method, status or None) esfs got
 
 Faults (each applies to the next `count` requests that match `method` and a `path` prefix):
     delay      seconds=S: the request reaches the engine; its answer is held S seconds
+    hold       the request is neither forwarded nor answered, until esfs gives up
     lost       the request reaches the engine; the connection is reset before any answer
     reset_mid  the answer's head and half its body come, then a TCP reset
     truncate   the answer's head and half its body come, then a clean close (FIN)
@@ -26,7 +28,7 @@ import socket
 import threading
 import time
 
-KINDS = {"delay", "lost", "reset_mid", "truncate", "garbage", "garbage_body", "status", "trickle"}
+KINDS = {"delay", "hold", "lost", "reset_mid", "truncate", "garbage", "garbage_body", "status", "trickle"}
 GARBAGE = b"\x00\xff\xfe garbage, not HTTP \x1b[0m\xc3\x28 {]\r\n\r\n"
 
 
@@ -48,6 +50,10 @@ class FaultProxy:
         self.requests = []          # (method, path, {header: value}) of every request forwarded
         self.refused = []           # the same, for requests the proxy answered itself
         self.faulted = []           # (kind, method, path) of every request a fault applied to
+        # (method, status) of every request, status None when esfs got no whole answer (held,
+        # lost, cut, garbled): what esfs's metrics count as code "none" when it waited less
+        self.answers = []
+        self.connections = 0        # connections esfs opened to the proxy
         self.lock = threading.Lock()
         self.faults = []
         self.stopped = False
@@ -107,10 +113,16 @@ class FaultProxy:
                 return
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
+    def _record_answer(self, method, status):
+        with self.lock:
+            self.answers.append((method, status))
+
     def _serve(self, client):
         upstream = None
         reader = client.makefile("rb")
         up_reader = None
+        with self.lock:
+            self.connections += 1
         try:
             while True:
                 head = read_head(reader)
@@ -124,10 +136,15 @@ class FaultProxy:
                 if fault and fault.kind == "status" and not fault.params.get("forward"):
                     with self.lock:
                         self.refused.append(record)
+                    self._record_answer(method, fault.params.get("code", 503))
                     client.sendall(status_answer(fault.params))
                     continue
                 with self.lock:
                     self.requests.append(record)
+                if fault and fault.kind == "hold":
+                    self._record_answer(method, None)
+                    client.recv(1)      # until esfs gives up and closes the connection
+                    break
                 if upstream is None:
                     upstream = socket.create_connection(self.upstream)
                     up_reader = upstream.makefile("rb")
@@ -136,6 +153,7 @@ class FaultProxy:
                 if answer is None:
                     break
                 ahead, abody, close = answer
+                self._record_answer(method, answered_status(fault, ahead))
                 if not self._answer(client, fault, ahead, abody) or close:
                     break
         except OSError:
@@ -185,6 +203,17 @@ class FaultProxy:
                 time.sleep(p.get("interval", 1.0))
             return True
         raise AssertionError(kind)
+
+
+def answered_status(fault, head):
+    """The status of the answer esfs gets whole, or None."""
+    if fault is None or fault.kind in ("delay", "trickle"):  # late: whole if esfs still waits
+        return int(head.split(b" ", 2)[1])
+    if fault.kind == "garbage_body":
+        return int(head.split(b" ", 2)[1])
+    if fault.kind == "status":
+        return fault.params.get("code", 503)
+    return None
 
 
 def read_head(reader):
