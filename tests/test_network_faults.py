@@ -122,8 +122,11 @@ FAILING = [
 
 
 def failing_cases():
+    # A trickle ends at the same total timeout as a delay (libcurl's, not a low-speed limit):
+    # one read and one write show it, and save 2 s a case.
     cases = [pytest.param(kind, params, err, op, id=f"{kind}-{op.name}")
-             for kind, params, err in FAILING for op in READS + WRITES]
+             for kind, params, err in FAILING for op in READS + WRITES
+             if kind != "trickle" or op in (LISTING, MKDIR)]
     # A write's answer body is not read: a 2xx says it was done.
     return cases + [pytest.param("garbage_body", {}, errno.EPROTO, op, id=f"garbage_body-{op.name}")
                     for op in READS]
