@@ -136,7 +136,7 @@ def failing_cases():
 def test_a_broken_answer_fails_the_operation_in_time(engine, repo, setup, proxy, kind, params, err, op):
     m = setup
     target = op.target(repo)
-    puts_before = proxy.sent(op.method, target)
+    sent_before = proxy.sent(op.method, target)
     # Twice: the kernel looks a name up again when a lookup failed, and the second meets it too.
     proxy.fault(kind, count=1 if op.write else 2, method=op.method, path=target, **params)
     e, elapsed = run_timed(op, m, repo, engine)
@@ -146,7 +146,7 @@ def test_a_broken_answer_fails_the_operation_in_time(engine, repo, setup, proxy,
     assert elapsed <= TIMEOUT + SLACK, f"{kind} on {op.name} took {elapsed:.1f} s"
     assert f"\t{errno.errorcode[err]}\t" in m.errors()[-1]
     if op.write:
-        assert proxy.sent(op.method, target) - puts_before == 1, "the write was sent once"
+        assert proxy.sent(op.method, target) - sent_before == 1, "the write was sent once"
         # The engine got it; esfs does not know what came of it, the tree shows it.
         assert wait_until(lambda: tree_agrees_with_api(m, engine, repo), limit=5)
     still_answers(m, repo)
