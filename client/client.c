@@ -52,6 +52,17 @@ static int fetch_get(void *ctx, const char *target, struct cached **out, struct 
 		errmap_set(err, ENOMEM, "out_of_memory", "cannot keep the answer to %s", target);
 		return -ENOMEM;
 	}
+	/*
+	 * Every GET esfs sends asks for JSON: a 2xx answer that is not (garbage
+	 * from a broken proxy) is an error now, not a file half rendered later,
+	 * and is not cached.
+	 */
+	if (!(*out)->json) {
+		cached_release(*out);
+		*out = NULL;
+		errmap_set(err, EPROTO, "unexpected_answer", "the answer to %s is not JSON", target);
+		return -EPROTO;
+	}
 	return 0;
 }
 

@@ -22,6 +22,17 @@
  * one "ls" on a hung cluster costs one timeout, not one per system call.
  */
 #define HTTP_NODE_REST_SECONDS 1.0
+/*
+ * A read answered 429 or 503 (the engine, or a proxy before it, is busy and
+ * says so) goes again, at most this many times, after 100, 200, 400 ms, or
+ * after the answer's Retry-After when it asks for longer. Every try, and
+ * every wait between them, fits in the read's one timeout: a wait that would
+ * end past it is not waited, and the busy answer is the read's.
+ */
+#define HTTP_BUSY_RETRIES 3
+#define HTTP_BUSY_FIRST_WAIT_MS 100
+/* A try given less time than this would only time out: the busy answer stands instead. */
+#define HTTP_BUSY_MIN_TRY_SECONDS 0.5
 
 struct http {
 	const struct http_config *cfg;
@@ -228,7 +239,7 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
 }
 
 static void set_request_options(struct http *h, CURL *curl, const char *method, const char *url,
-				const char *body, size_t len, struct buf *out)
+				const char *body, size_t len, long timeout_ms, struct buf *out)
 {
 	const struct http_config *cfg = h->cfg;
 
@@ -242,8 +253,11 @@ static void set_request_options(struct http *h, CURL *curl, const char *method, 
 	curl_easy_setopt(curl, CURLOPT_SHARE, h->share);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, is_read(method) ? cfg->timeout_ms
-								: cfg->write_timeout_ms);
+	/*
+	 * A total timeout, not a low-speed limit: an answer that trickles a byte
+	 * a second ends at it all the same, and frees its FUSE worker.
+	 */
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
@@ -282,7 +296,11 @@ static int errno_for_curl(CURLcode rc)
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:		return EPROTO;
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_PARTIAL_FILE:		/* an answer cut short of its length */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:	/* bytes that are not HTTP: "HTTP/0.9" */
+	case CURLE_BAD_CONTENT_ENCODING:	return EPROTO;
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:			return ECONNRESET;
@@ -363,17 +381,17 @@ static int may_retry_elsewhere(const struct attempt *at, const char *method)
 }
 
 static void perform_once(struct http *h, CURL *curl, int node, const char *method,
-			 const char *target, const char *body, size_t len,
+			 const char *target, const char *body, size_t len, long timeout_ms,
 			 struct http_response *resp, struct attempt *at, struct esfs_error *err)
 {
 	struct buf url = BUF_INIT;
 	struct curl_slist *headers = request_headers(h->cfg, body != NULL);
 	long connects = 0;
-	curl_off_t received = 0, took_us = 0;
+	curl_off_t received = 0, took_us = 0, retry_after = 0;
 
 	buf_printf(&url, "%s%s", h->cfg->urls[node], target);
 	curl_easy_reset(curl);
-	set_request_options(h, curl, method, url.data, body, len, &resp->body);
+	set_request_options(h, curl, method, url.data, body, len, timeout_ms, &resp->body);
 	at->curl_error[0] = '\0';
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, at->curl_error);
 	at->rc = CURLE_OK;
@@ -390,6 +408,8 @@ static void perform_once(struct http *h, CURL *curl, int node, const char *metho
 	curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
 	curl_easy_getinfo(curl, CURLINFO_SIZE_DOWNLOAD_T, &received);
 	curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME_T, &took_us);
+	curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
+	resp->retry_after = (long long)retry_after;
 	stats_count_answer(method, at->rc == CURLE_OK ? resp->status : 0, (double)took_us / 1e6);
 	STATS_ADD(connections_opened, (unsigned long)connects);
 	STATS_ADD(bytes_received, (unsigned long)received);
@@ -434,8 +454,8 @@ static void transport_error(struct esfs_error *err, const struct http_config *cf
  * connection), so no write is sent twice.
  */
 static int send_to_some_node(struct http *h, CURL *curl, const char *method, const char *target,
-			     const char *body, size_t len, struct http_response *resp,
-			     struct esfs_error *err)
+			     const char *body, size_t len, long timeout_ms,
+			     struct http_response *resp, struct esfs_error *err)
 {
 	const struct http_config *cfg = h->cfg;
 	int first = atomic_load(&h->node) % cfg->nurls;
@@ -449,8 +469,9 @@ static int send_to_some_node(struct http *h, CURL *curl, const char *method, con
 			continue;
 		asked = 1;
 		resp->status = 0;
+		resp->retry_after = 0;
 		buf_reset(&resp->body);
-		perform_once(h, curl, node, method, target, body, len, resp, &at, err);
+		perform_once(h, curl, node, method, target, body, len, timeout_ms, resp, &at, err);
 		if (at.rc == CURLE_OK) {
 			atomic_store(&h->node, node);
 			return 0;
@@ -477,6 +498,71 @@ static int send_to_some_node(struct http *h, CURL *curl, const char *method, con
 	return -err->err;
 }
 
+static int is_busy(long status)
+{
+	return status == 429 || status == 503;
+}
+
+/* How long to wait before busy retry number tries (0, 1, ...): the answer's Retry-After if longer. */
+static double busy_wait_seconds(int tries, const struct http_response *resp)
+{
+	double backoff = HTTP_BUSY_FIRST_WAIT_MS / 1000.0 * (double)(1 << tries);
+
+	return resp->retry_after > backoff ? (double)resp->retry_after : backoff;
+}
+
+/* Sleeps, in short steps so that Ctrl-C ends it at once: 0, or -EINTR. */
+static int sleep_unless_interrupted(const struct http_config *cfg, double seconds)
+{
+	double until = monotonic_seconds() + seconds;
+
+	for (double left = seconds; left > 0; left = until - monotonic_seconds()) {
+		double step = left < 0.05 ? left : 0.05;
+		struct timespec ts = { 0, (long)(step * 1e9) };
+
+		if (cfg->interrupted && cfg->interrupted())
+			return -EINTR;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/*
+ * Sends the request; a read answered 429 or 503 goes again after a wait (see
+ * HTTP_BUSY_RETRIES) while the wait and a try of HTTP_BUSY_MIN_TRY_SECONDS
+ * more fit in its timeout. A write never goes again: its 429 says the engine refused
+ * it, its 503 may come from a proxy after the engine did it.
+ */
+static int send_with_busy_retries(struct http *h, CURL *curl, const char *method,
+				  const char *target, const char *body, size_t len,
+				  struct http_response *resp, struct esfs_error *err)
+{
+	const struct http_config *cfg = h->cfg;
+	long timeout_ms = is_read(method) ? cfg->timeout_ms : cfg->write_timeout_ms;
+	double deadline = monotonic_seconds() + (double)timeout_ms / 1000.0;
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		double wait, left;
+
+		rc = send_to_some_node(h, curl, method, target, body, len, timeout_ms, resp, err);
+		if (rc || !is_read(method) || !is_busy(resp->status) || tries == HTTP_BUSY_RETRIES)
+			return rc;
+		wait = busy_wait_seconds(tries, resp);
+		left = deadline - monotonic_seconds() - wait;
+		if (left < HTTP_BUSY_MIN_TRY_SECONDS)
+			return 0;	/* no time for another try: the busy answer stands */
+		log_info("%s %s -> %ld: asking again in %.1f s", method, target, resp->status, wait);
+		if (sleep_unless_interrupted(cfg, wait)) {
+			errmap_set(err, EINTR, "interrupted", "%s %s: interrupted while waiting to ask again",
+				   method, target);
+			return -EINTR;
+		}
+		STATS_INC(retries);
+		timeout_ms = (long)(left * 1000);
+	}
+}
+
 int http_request(struct http *h, const char *method, const char *target, const char *body,
 		 size_t len, struct http_response *resp, struct esfs_error *err)
 {
@@ -487,7 +573,7 @@ int http_request(struct http *h, const char *method, const char *target, const c
 		errmap_set(err, ENOMEM, "out_of_memory", "cannot create an HTTP handle");
 		return -ENOMEM;
 	}
-	rc = send_to_some_node(h, curl, method, target, body, len, resp, err);
+	rc = send_with_busy_retries(h, curl, method, target, body, len, resp, err);
 	handle_give_back(h, curl);
 	if (rc) {
 		log_debug("%s %s -> %s", method, target, err->reason);

@@ -42,6 +42,7 @@ struct http_config {
 struct http_response {
 	long status;
 	struct buf body;
+	long long retry_after;		/* seconds the answer's Retry-After asks for, 0 if none */
 };
 
 struct http;
@@ -52,7 +53,8 @@ void http_free(struct http *h);
 /*
  * Sends METHOD target (an already encoded "/path?query") with an optional JSON
  * body. Returns 0 on a 2xx answer; otherwise a negative errno, with err filled
- * in and resp still holding whatever answer came.
+ * in and resp still holding whatever answer came. A read answered 429 or 503
+ * is sent again, a few times, within its timeout; a write never is.
  */
 int http_request(struct http *h, const char *method, const char *target, const char *body,
 		 size_t len, struct http_response *resp, struct esfs_error *err);

@@ -186,6 +186,8 @@ static int render_transport(struct buf *out)
 		       LOAD(esfs_stats.timeouts)) ||
 	       counter(out, "esfs_node_failovers_total", "Requests that moved on to the next node",
 		       LOAD(esfs_stats.node_failovers)) ||
+	       counter(out, "esfs_http_retries_total", "Reads sent again after a 429 or 503 answer",
+		       LOAD(esfs_stats.retries)) ||
 	       counter(out, "esfs_http_connections_opened_total",
 		       "TCP connections opened to the cluster; the other requests reused one",
 		       LOAD(esfs_stats.connections_opened)) ||

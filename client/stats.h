@@ -22,6 +22,7 @@
 	X(transport_errors)    /* requests that got no answer at all */ \
 	X(timeouts) \
 	X(node_failovers)      /* a request moved on to the next node */ \
+	X(retries)             /* reads sent again after a 429 or 503 answer */ \
 	X(connections_opened)  /* new TCP connections; the rest were reused */ \
 	X(bytes_received) \
 	X(cache_hits) \

@@ -16,6 +16,10 @@
 # a cluster of those nodes on loopback instead of a single node (start each;
 # a start returns once the cluster is yellow, so start them side by side).
 #
+# ESFS_ENGINE_WAIT_STATUS=red: start waits only for the node to answer with a
+# master elected, not for yellow (an engine restarted under a restore may keep
+# an index red; tests/test_restart.py).
+#
 # ESFS_ENGINE_OFFLINE=1 (scripts/test.sh sets it in the tests' network
 # namespace, where nothing can be downloaded): an engine, JDK or tool that is
 # not here already is an error naming what was not fetched, never a download.
@@ -314,11 +318,11 @@ running_pid() {
 healthy() {
 	if [ "$SECURE" -eq 1 ]; then
 		admin_curl -o /dev/null --max-time 5 \
-			"$URL/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
+			"$URL/_cluster/health?wait_for_status=${ESFS_ENGINE_WAIT_STATUS:-yellow}&timeout=${1:-1s}" 2>/dev/null
 		return
 	fi
 	curl -fsS -o /dev/null --max-time 5 \
-		"$URL/_cluster/health?wait_for_status=yellow&timeout=${1:-1s}" 2>/dev/null
+		"$URL/_cluster/health?wait_for_status=${ESFS_ENGINE_WAIT_STATUS:-yellow}&timeout=${1:-1s}" 2>/dev/null
 }
 
 # ---------------------------------------------------------------- security
@@ -685,7 +689,7 @@ cmd_start() {
 		if [ -s "$PIDFILE" ] && ! running_pid >/dev/null; then
 			fail_start "engine exited"
 		fi
-		[ "$SECONDS" -lt "$deadline" ] || fail_start "not yellow after ${ESFS_ENGINE_TIMEOUT}s"
+		[ "$SECONDS" -lt "$deadline" ] || fail_start "not ${ESFS_ENGINE_WAIT_STATUS:-yellow} after ${ESFS_ENGINE_TIMEOUT}s"
 		sleep 0.25
 	done
 	[ "$SECURE" -eq 0 ] || make_api_key

@@ -38,12 +38,14 @@ class Engine:
         self.repo_root = None
         self.started_here = False
 
-    def script(self, *args, check=True):
+    def script(self, *args, check=True, env=None):
         return subprocess.run(["bash", ENGINE_SH, *args, self.kind, str(self.port)],
-                              check=check, capture_output=True, text=True)
+                              check=check, capture_output=True, text=True,
+                              env=dict(os.environ, **env) if env else None)
 
-    def start(self):
-        proc = self.script("start", check=False)
+    def start(self, wait_status="yellow"):
+        """wait_status="red": back once it answers with a master, whatever its indices."""
+        proc = self.script("start", check=False, env={"ESFS_ENGINE_WAIT_STATUS": wait_status})
         if proc.returncode != 0:
             raise RuntimeError(f"cannot start {self.kind}: {proc.stderr[-3000:]}")
         self.started_here = self.started_here or "already running" not in proc.stderr

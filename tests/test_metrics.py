@@ -5,38 +5,28 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
 from esfs_harness import sh
-from faultproxy import FaultProxy, reset
+from faultproxy import FaultProxy
 from test_tree import REPO_FILES
 
 
 class CountingProxy(FaultProxy):
-    """FaultProxy that also reads each answer, so that the test counts on its own the requests
-    by method and status class, and the connections esfs opened. A request broken on command
-    (break_next) reaches the engine and gets no answer: counted with status None."""
-
-    def __init__(self, upstream_port):
-        super().__init__(upstream_port)
-        self.answers = []       # (method, status or None) of every request forwarded
-        self.connections = 0
-        self.method_to_break = None
-        self.path_to_hold = None
+    """FaultProxy, whose record of the answers (proxy.answers) and of the connections esfs
+    opened lets the test count on its own the requests by method and status class. A request
+    broken on command (break_next) reaches the engine and gets no answer: status None."""
 
     def hold_next(self, path):
         """The next request for path is never forwarded nor answered: esfs waits out its timeout."""
-        with self.lock:
-            self.path_to_hold = path
+        self.fault("hold", path=path)
 
     def break_next_of(self, method):
         """As break_next, for the next request of that method: the reads before it go through."""
-        with self.lock:
-            self.method_to_break = method
+        self.fault("lost", method=method)
 
     def counts(self):
         """{(method, "2xx" | ... | "none"): n}"""
@@ -46,76 +36,6 @@ class CountingProxy(FaultProxy):
                 key = (method, f"{status // 100}xx" if status else "none")
                 out[key] = out.get(key, 0) + 1
         return out
-
-    def _serve(self, client):
-        with self.lock:
-            self.connections += 1
-        upstream = socket.create_connection(self.upstream)
-        reader, answers = client.makefile("rb"), upstream.makefile("rb")
-        try:
-            while True:
-                head = self._read_head(reader)
-                if head is None:
-                    break
-                method, path, headers, raw = head
-                body = reader.read(int(headers.get("content-length", "0")))
-                with self.lock:
-                    held = path == self.path_to_hold
-                    if held:
-                        self.path_to_hold = None
-                        self.requests.append((method, path, headers))
-                        self.answers.append((method, None))
-                if held:
-                    client.recv(1)      # until esfs gives up and closes the connection
-                    break
-                with self.lock:
-                    self.requests.append((method, path, headers))
-                    broken = self.to_break > 0 or method == self.method_to_break
-                    self.to_break -= self.to_break > 0
-                    if method == self.method_to_break:
-                        self.method_to_break = None
-                upstream.sendall(raw + body)
-                status, answer = read_answer(answers, method)
-                with self.lock:
-                    self.answers.append((method, None if broken else status))
-                if broken:
-                    break
-                client.sendall(answer)
-        except OSError:
-            pass
-        finally:
-            reset(client)
-            reset(upstream)
-
-
-def read_answer(f, method):
-    """(status, raw bytes) of one HTTP/1.1 answer: its head, then its body as the head frames it."""
-    lines = [f.readline(65536)]
-    while lines[-1] not in (b"\r\n", b"\n", b""):
-        lines.append(f.readline(65536))
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:-1]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip().lower()
-    raw = b"".join(lines)
-    if method == "HEAD" or status in (204, 304) or status < 200:
-        return status, raw
-    if "chunked" in headers.get("transfer-encoding", ""):
-        while True:
-            size_line = f.readline(65536)
-            raw += size_line
-            size = int(size_line.split(b";")[0], 16)
-            raw += f.read(size + 2)
-            if size == 0:
-                if not raw.endswith(b"\r\n\r\n"):     # trailers, then the empty line
-                    while True:
-                        line = f.readline(65536)
-                        raw += line
-                        if line in (b"\r\n", b"\n", b""):
-                            break
-                return status, raw
-    return status, raw + f.read(int(headers.get("content-length", "0")))
 
 
 def parse_metrics(text):
