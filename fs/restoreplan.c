@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/utf8.h"
 #include "fs/names.h"
 #include "fs/path.h"
 
@@ -576,6 +577,7 @@ static int make_rows(struct plan *p)
 
 static int render_plan(const struct plan *p, struct buf *out)
 {
+	char index[4 * TARGET_MAX + 1], target[4 * TARGET_MAX + 1], reason[4 * sizeof(p->rows->reason) + 1];
 	char *body = cJSON_PrintUnformatted(p->in->body), bytes[32];
 	int selected = 0, refused = 0, rc = 0;
 
@@ -583,8 +585,9 @@ static int render_plan(const struct plan *p, struct buf *out)
 		selected += p->rows[i].selected;
 		refused += p->rows[i].selected && p->rows[i].err;
 	}
+	utf8_escape(reason, sizeof(reason), p->why);
 	if (p->err)
-		rc = buf_printf(out, "# refused: %s\n", p->why);
+		rc = buf_printf(out, "# refused: %s\n", reason);
 	else
 		rc = buf_printf(out, "# accepted: the engine should take this restore\n");
 	rc = rc ? rc : buf_printf(out, "# request: %s\n# %d of %d indices selected, %d refused\n"
@@ -596,8 +599,12 @@ static int render_plan(const struct plan *p, struct buf *out)
 		if (!r->selected)
 			continue;
 		render_bytes(p, r->index, bytes, sizeof(bytes));
-		rc = buf_printf(out, "%s\t%s\t%s\t%s\t%s\n", r->verdict ? r->verdict : "unchecked", r->index, r->target[0] ? r->target : "-",
-				 bytes, r->reason);
+		/* Names may hold tabs and line breaks: escaped, a line stays one line of five fields. */
+		utf8_escape(index, sizeof(index), r->index);
+		utf8_escape(target, sizeof(target), r->target[0] ? r->target : "-");
+		utf8_escape(reason, sizeof(reason), r->reason);
+		rc = buf_printf(out, "%s\t%s\t%s\t%s\t%s\n", r->verdict ? r->verdict : "unchecked", index, target,
+				bytes, reason);
 	}
 	cJSON_free(body);
 	return rc ? -ENOMEM : 0;

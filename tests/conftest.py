@@ -21,19 +21,30 @@ import standins  # noqa: E402
 
 # The other majors run the tests that tell the engines apart, with the release build.
 EXTRA_MODULES = {"test_tree", "test_backup", "test_outage"}
+# Engine restarts and a three-node cluster cost a minute or more a run: one build runs them,
+# the last of builds() (the ASan one when it is built), where failover paths meet the sanitizers.
+ONE_BUILD_MODULES = {"test_restart", "test_cluster"}
+# The AWS credential sources do not depend on the engine behind the gateway: the first engine.
+ONE_ENGINE_MODULES = {"test_aws_chain"}
+
+
+def _runs_here(module, params):
+    engine, build = params.get("engine"), params.get("esfs_bin")
+    if engine in EXTRA_ENGINES and (module not in EXTRA_MODULES or build != "build"):
+        return False
+    if module in ONE_BUILD_MODULES and build is not None and build != builds()[-1]:
+        return False
+    return not (module in ONE_ENGINE_MODULES and engine is not None and engine != engine_kinds()[0])
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keeps the runs on the extra engines to what tells the engines apart."""
+    """Keeps the runs on the extra engines to what tells the engines apart, and runs once
+    what one engine or one build shows as well as all."""
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
         params = params.params if params else {}
-        extra = params.get("engine") in EXTRA_ENGINES
-        if extra and (item.module.__name__ not in EXTRA_MODULES or params.get("esfs_bin") != "build"):
-            drop.append(item)
-        else:
-            keep.append(item)
+        (keep if _runs_here(item.module.__name__, params) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -13,19 +13,12 @@ import os
 
 import pytest
 
-from conftest import builds
 from esfs_harness import quote, snapshot_names, wait_until
 from test_backup import big_index, from_snapshot, restore_body  # noqa: F401 (a fixture)
 from test_tree import LATEST, REPO_FILES
 
 CACHE_TTL = 1
 OPTIONS = ("cache_ttl=1", "timeout=5", "connect_timeout=1")
-
-
-@pytest.fixture(autouse=True)
-def one_build(esfs_bin):
-    if os.path.basename(os.path.dirname(esfs_bin)) != builds()[-1]:
-        pytest.skip(f"restarts run with {builds()[-1]} only")
 
 
 def restart(engine):

@@ -364,6 +364,11 @@ def main(argv=None):
     server = Server(a.listen, Handler)
     server.upstream = urllib.parse.urlsplit(a.upstream)
     server.verifier = Verifier(Keyring(fixed, a.credentials_file), a.region, a.service)
+    return serve(server)
+
+
+def serve(server):
+    """Says where it listens (the READY line the tests wait for), then serves until interrupted."""
     host, port = server.server_address[:2]
     print(f"READY http://{host}:{port}", flush=True)
     try:

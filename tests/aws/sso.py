@@ -122,13 +122,7 @@ def main(argv=None):
     server.issuer.stats["portal"] = 0
     server.access_token = a.access_token
     server.account, server.role = a.account_id, a.role_name
-    host, port = server.server_address[:2]
-    print(f"READY http://{host}:{port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return gateway.serve(server)
 
 
 if __name__ == "__main__":

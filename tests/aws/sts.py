@@ -234,15 +234,10 @@ def main(argv=None):
     server.refuse = None
     server.lock = threading.Lock()
     server.stats = {"issued": 0, "requests": []}
-    host, port = server.server_address[:2]
-    print(f"READY http://{host}:{port}", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        return gateway.serve(server)
     finally:
         moto.stop()
-    return 0
 
 
 if __name__ == "__main__":
