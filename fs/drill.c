@@ -19,7 +19,6 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "client/api.h"
 #include "client/log.h"
 #include "fs/lookup.h"
+#include "fs/names.h"
 #include "fs/nodes.h"
 #include "fs/render.h"
 #include "fs/retention.h"
@@ -292,9 +292,9 @@ static int selected(const char *list, const char *name)
 	for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save)) {
 		while (*p == ' ')
 			p++;
-		if (*p == '-' && in && !fnmatch(p + 1, name, 0))
+		if (*p == '-' && in && name_simple_match(p + 1, name))
 			in = 0;
-		else if (*p != '-' && (!strcmp(p, "_all") || !fnmatch(p, name, 0)))
+		else if (*p != '-' && (!strcmp(p, "_all") || name_simple_match(p, name)))
 			in = 1;
 	}
 	free(copy);

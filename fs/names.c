@@ -89,6 +89,34 @@ int name_check_snapshot(const char *name, char *why, size_t why_len)
 	return rc ? rc : check_lowercase(name, "snapshot", why, why_len);
 }
 
+/*
+ * Each star moves on at most once per character of name: a body's pattern
+ * of many stars costs what its length does (a recursive match fuzz_restoreplan
+ * found to take exponential time).
+ */
+int name_simple_match(const char *pattern, const char *name)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*name) {
+		if (*pattern == '*') {
+			star = pattern++;
+			resume = name;
+		} else if (*pattern == *name) {
+			pattern++;
+			name++;
+		} else if (star) {
+			pattern = star + 1;
+			name = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*pattern == '*')
+		pattern++;
+	return !*pattern;
+}
+
 /* Index names also refuse ':' (a remote cluster's prefix) and a leading '-' or '+' (an exclusion). */
 int name_check_index(const char *name, char *why, size_t why_len)
 {

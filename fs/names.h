@@ -11,5 +11,7 @@
 int name_check_snapshot(const char *name, char *why, size_t why_len);
 int name_check_repository(const char *name, char *why, size_t why_len);
 int name_check_index(const char *name, char *why, size_t why_len);
+/* Whether name matches pattern as the engines' Regex.simpleMatch has it: '*' is the only wildcard. */
+int name_simple_match(const char *pattern, const char *name);
 
 #endif

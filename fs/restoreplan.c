@@ -59,24 +59,6 @@ static int is_member(const cJSON *array, const char *name)
 	return 0;
 }
 
-/* Regex.simpleMatch: '*' is the only wildcard. */
-static int simple_match(const char *pattern, const char *name)
-{
-	const char *star = strchr(pattern, '*');
-
-	if (!star)
-		return !strcmp(pattern, name);
-	if (strncmp(pattern, name, (size_t)(star - pattern)))
-		return 0;
-	name += star - pattern;
-	for (;; name++) {
-		if (simple_match(star + 1, name))
-			return 1;
-		if (!*name)
-			return 0;
-	}
-}
-
 static int flag_of(const cJSON *body, const char *field, int fallback)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, field);
@@ -135,7 +117,7 @@ static int apply_expression(struct plan *p, const char *expr, int add, int ignor
 	int found = 0;
 
 	for (int i = 0; i < p->n; i++)
-		if (strchr(expr, '*') ? simple_match(expr, p->rows[i].index) : !strcmp(expr, p->rows[i].index)) {
+		if (strchr(expr, '*') ? name_simple_match(expr, p->rows[i].index) : !strcmp(expr, p->rows[i].index)) {
 			found = 1;
 			p->rows[i].selected = add;
 			if (add && !strchr(expr, '*'))

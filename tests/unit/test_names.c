@@ -87,7 +87,30 @@ static void overlong_names(void)
 	CHECK_INT(name_check_snapshot(name, NULL, 0), 0);
 }
 
+/* Regex.simpleMatch's answers; the last pattern took exponential time in a recursive match. */
+static void simple_patterns_match_as_the_engines_do(void)
+{
+	static char many[2 * 40 + 2], name[200];
+
+	CHECK(name_simple_match("logs-*", "logs-2026"));
+	CHECK(name_simple_match("*", ""));
+	CHECK(name_simple_match("a*b*c", "aXXbYYc"));
+	CHECK(name_simple_match("*-1", "logs-1"));
+	CHECK(!name_simple_match("*-1", "logs-12"));
+	CHECK(!name_simple_match("logs-?", "logs-1"));	/* '?' is no wildcard */
+	CHECK(name_simple_match("logs-?", "logs-?"));
+	CHECK(!name_simple_match("a*b", "a"));
+	CHECK(name_simple_match("orders", "orders"));
+	CHECK(!name_simple_match("orders", "orders2"));
+	for (int i = 0; i < 40; i++)
+		memcpy(many + 2 * i, "a*", 2);
+	many[80] = 'b';
+	memset(name, 'a', sizeof(name) - 1);
+	CHECK(!name_simple_match(many, name));
+}
+
 static const struct unit_case cases[] = {
+	{ "simple_patterns_match_as_the_engines_do", simple_patterns_match_as_the_engines_do },
 	{ "snapshot_names_the_engines_take", snapshot_names_the_engines_take },
 	{ "snapshot_names_the_engines_refuse", snapshot_names_the_engines_refuse },
 	{ "repositories_may_have_uppercase", repositories_may_have_uppercase },
