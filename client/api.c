@@ -57,7 +57,7 @@ struct endpoint {
 
 enum endpoint_kind {
 	CLUSTER_ROOT, LOCAL_NODE, CLUSTER_UUID, CLUSTER_HEALTH, REPOSITORIES, SNAPSHOT_LIST, SNAPSHOT_STARTS, SNAPSHOT_INFO,
-	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY, LIVE_INDICES, LIVE_ALIASES,
+	SNAPSHOT_STATUS, RECOVERIES, INDEX_RECOVERY, LIVE_ALIASES,
 	SNAPSHOT_CREATE, SNAPSHOT_DELETE, SNAPSHOT_RESTORE, SNAPSHOT_CLONE, REPOSITORY_PUT, REPOSITORY_DELETE,
 	REPOSITORY_VERIFY, REPOSITORY_CLEANUP, INDEX_DELETE,
 };
@@ -92,9 +92,7 @@ static const struct endpoint endpoints[] = {
 			 "stage,files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot",
 			 STALE_NOTHING },
 	[INDEX_RECOVERY] = { "GET", "", "/_recovery", STALE_NOTHING },	/* the index as repo */
-	/* Every index, hidden and closed ones too: names a restore would run into. */
-	[LIVE_INDICES] = { "GET", "/_cat/indices", "?format=json&h=index,status,pri&expand_wildcards=all",
-			   STALE_NOTHING },
+	/* Every alias, of hidden indices too: names a restore would run into. */
 	[LIVE_ALIASES] = { "GET", "/_cat/aliases", "?format=json&h=alias&expand_wildcards=all", STALE_NOTHING },
 
 	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
@@ -712,11 +710,6 @@ static int get_fresh(struct client *cl, enum endpoint_kind kind, struct cached *
 	return get(cl, kind, NULL, NULL, out, err);
 }
 
-int api_live_indices(struct client *cl, struct cached **out, struct esfs_error *err)
-{
-	return get_fresh(cl, LIVE_INDICES, out, err);
-}
-
 int api_live_aliases(struct client *cl, struct cached **out, struct esfs_error *err)
 {
 	return get_fresh(cl, LIVE_ALIASES, out, err);
@@ -766,7 +759,7 @@ static int read_names(struct client *cl, const char *head, const char *names, co
 int api_cat_indices(struct client *cl, const char *names, struct buf *body, struct esfs_error *err)
 {
 	return read_names(cl, "/_cat/indices", names, "?format=json&bytes=b&expand_wildcards=all"
-			  "&h=index,health,pri,docs.count,store.size", body, err);
+			  "&h=index,health,status,pri,docs.count,store.size", body, err);
 }
 
 int api_cat_shards(struct client *cl, const char *names, struct buf *body, struct esfs_error *err)

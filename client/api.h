@@ -87,8 +87,7 @@ int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *er
 /* GET <index>/_recovery; fresh = past the cache, for decisions that must not be stale. */
 int api_index_recovery(struct client *cl, const char *index, int fresh, struct cached **out,
 		       struct esfs_error *err);
-/* Every live index (index, status, pri) and alias (_cat/indices, _cat/aliases), fresh: for a restore's preflight. */
-int api_live_indices(struct client *cl, struct cached **out, struct esfs_error *err);
+/* Every live alias (_cat/aliases), fresh: for a restore's preflight. */
 int api_live_aliases(struct client *cl, struct cached **out, struct esfs_error *err);
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err);
 
@@ -97,7 +96,7 @@ int api_index_delete(struct client *cl, const char *index, struct esfs_error *er
  * drill polls for what changes. names is a comma-joined list of index names
  * (or one pattern with '*'), each encoded here; body gets the engine's answer.
  */
-/* GET _cat/indices/<names>: index, health, pri, docs.count, store.size in bytes; hidden ones too. */
+/* GET _cat/indices/<names>: index, health, status, pri, docs.count, store.size in bytes; hidden and closed ones too. */
 int api_cat_indices(struct client *cl, const char *names, struct buf *body, struct esfs_error *err);
 /* GET _cat/shards/<names>: index, prirep, state and unassigned.reason of each shard. */
 int api_cat_shards(struct client *cl, const char *names, struct buf *body, struct esfs_error *err);
