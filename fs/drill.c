@@ -31,9 +31,9 @@
 #include "client/api.h"
 #include "client/log.h"
 #include "fs/lookup.h"
-#include "fs/names.h"
 #include "fs/nodes.h"
 #include "fs/render.h"
+#include "fs/restoreplan.h"
 #include "fs/retention.h"
 #include "fs/tree.h"
 
@@ -280,27 +280,6 @@ static int parse_request(const struct buf *body, struct drill_request *req, stru
 	return 0;
 }
 
-/* Whether name is selected by a restore-style list: patterns, and exclusions starting with '-'. */
-static int selected(const char *list, const char *name)
-{
-	int in = 0;
-	char *copy, *save = NULL;
-
-	if (!list || !*list)
-		return 1;
-	copy = strdup(list);
-	for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save)) {
-		while (*p == ' ')
-			p++;
-		if (*p == '-' && in && name_simple_match(p + 1, name))
-			in = 0;
-		else if (*p != '-' && (!strcmp(p, "_all") || name_simple_match(p, name)))
-			in = 1;
-	}
-	free(copy);
-	return in;
-}
-
 static void drill_free(struct drill *d)
 {
 	if (!d)
@@ -405,8 +384,10 @@ static int select_indices(struct esfs *fs, struct drill *d, const struct drill_r
 {
 	struct cached *info;
 	const cJSON *snap, *indices, *state, *name;
+	unsigned char *chosen = NULL;
+	char why[1000] = "";
 	size_t joined = 0;
-	int rc = api_snapshot_info(fs->client, d->repo, d->snap, &info, err);
+	int rc = api_snapshot_info(fs->client, d->repo, d->snap, &info, err), k = 0;
 
 	if (rc)
 		return rc;
@@ -417,12 +398,17 @@ static int select_indices(struct esfs *fs, struct drill *d, const struct drill_r
 		rc = lookup_refuse(err, EBUSY, "the snapshot is still running: drill it once it has ended");
 	else if (!strcmp(state->valuestring, "FAILED") || !strcmp(state->valuestring, "INCOMPATIBLE"))
 		rc = lookup_refuse(err, EINVAL, "the snapshot failed: there is nothing to restore");
-	else if (!(d->idx = calloc((size_t)cJSON_GetArraySize(indices) + 1, sizeof(*d->idx))))
+	else if (!(d->idx = calloc((size_t)cJSON_GetArraySize(indices) + 1, sizeof(*d->idx))) ||
+		 !(chosen = calloc((size_t)cJSON_GetArraySize(indices) + 1, 1)))
 		rc = -ENOMEM;
+	/* The selection a restore of the same "indices" makes (fs/restoreplan.c). */
+	if (!rc && (rc = restore_select(req->json, snap, chosen, why, sizeof(why))) != 0 && rc != -ENOMEM)
+		rc = lookup_refuse(err, -rc, why);
 	cJSON_ArrayForEach(name, indices) {
-		if (!rc && cJSON_GetStringValue(name) && selected(req->indices, name->valuestring))
+		if (!rc && cJSON_GetStringValue(name) && chosen[k++])
 			rc = add_index(d, name->valuestring, &joined, err);
 	}
+	free(chosen);
 	cached_release(info);
 	if (!rc && !d->count)
 		rc = lookup_refuse(err, EINVAL, "drill: no index of the snapshot is selected (names starting "

@@ -543,6 +543,7 @@ static int by_index(const void *a, const void *b)
 	return strcmp(((const struct row *)a)->index, ((const struct row *)b)->index);
 }
 
+/* One row per index of the snapshot, in its order (the plan sorts them by name). */
 static int make_rows(struct plan *p)
 {
 	const cJSON *indices = cJSON_GetObjectItemCaseSensitive(p->in->snapshot, "indices"), *item;
@@ -553,7 +554,6 @@ static int make_rows(struct plan *p)
 	cJSON_ArrayForEach(item, indices)
 		if (cJSON_IsString(item))
 			p->rows[p->n++].index = item->valuestring;
-	qsort(p->rows, (size_t)p->n, sizeof(*p->rows), by_index);
 	return 0;
 }
 
@@ -600,6 +600,9 @@ int restore_plan_make(const struct restore_inputs *in, struct buf *out, char *wh
 									 "a restore body is a JSON object");
 
 	if (rc == 0)
+		qsort(p.rows, (size_t)p.n, sizeof(*p.rows), by_index);
+
+	if (rc == 0)
 		rc = select_rows(&p);
 	if (rc == 0)
 		rc = rename_compile(&p, &rn);
@@ -616,5 +619,23 @@ int restore_plan_make(const struct restore_inputs *in, struct buf *out, char *wh
 		snprintf(why, why_len, "%s", p.why);
 		rc = -p.err;
 	}
+	return rc;
+}
+
+int restore_select(const cJSON *body, const cJSON *snapshot, unsigned char *selected, char *why,
+		   size_t why_len)
+{
+	struct restore_inputs in = { .body = body, .snapshot = snapshot };
+	struct plan p = { .in = &in };
+	int rc = make_rows(&p);
+
+	if (rc == 0)
+		rc = select_rows(&p);
+	if (rc == 0)
+		for (int i = 0; i < p.n; i++)
+			selected[i] = (unsigned char)p.rows[i].selected;
+	else if (rc != -ENOMEM)
+		snprintf(why, why_len, "%s", p.why);
+	free(p.rows);
 	return rc;
 }

@@ -34,5 +34,12 @@ struct restore_inputs {
  * EOPNOTSUPP: a rename_pattern esfs cannot work out as Java does).
  */
 int restore_plan_make(const struct restore_inputs *in, struct buf *out, char *why, size_t why_len);
+/*
+ * The selection alone, for the drill: selected[i] (room for every string of
+ * the snapshot's "indices", in their order) says whether body's "indices"
+ * and "ignore_unavailable" pick the i-th. 0, or -ENOENT / -EOPNOTSUPP with why.
+ */
+int restore_select(const struct cJSON *body, const struct cJSON *snapshot, unsigned char *selected,
+		   char *why, size_t why_len);
 
 #endif
