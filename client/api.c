@@ -136,6 +136,17 @@ static int get(struct client *cl, enum endpoint_kind kind, const char *repo, con
 	return rc;
 }
 
+/* For a decision that must not be stale: the cached answer dropped, the engine asked. */
+static int get_fresh(struct client *cl, enum endpoint_kind kind, const char *repo, const char *snap,
+		     struct cached **out, struct esfs_error *err)
+{
+	char *target = endpoint_target(kind, repo, snap);
+
+	client_invalidate(cl, target ? target : "");
+	free(target);
+	return get(cl, kind, repo, snap, out, err);
+}
+
 static void copy_member(cJSON *to, const char *name, const cJSON *from, const char *member)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(from, member));
@@ -691,28 +702,13 @@ int api_recoveries(struct client *cl, struct cached **out, struct esfs_error *er
 int api_index_recovery(struct client *cl, const char *index, int fresh, struct cached **out,
 		       struct esfs_error *err)
 {
-	if (fresh) {
-		char *target = endpoint_target(INDEX_RECOVERY, index, NULL);
-
-		client_invalidate(cl, target ? target : "");
-		free(target);
-	}
-	return get(cl, INDEX_RECOVERY, index, NULL, out, err);
-}
-
-/* A decision that must not be stale: past the cache. */
-static int get_fresh(struct client *cl, enum endpoint_kind kind, struct cached **out, struct esfs_error *err)
-{
-	char *target = endpoint_target(kind, NULL, NULL);
-
-	client_invalidate(cl, target ? target : "");
-	free(target);
-	return get(cl, kind, NULL, NULL, out, err);
+	return fresh ? get_fresh(cl, INDEX_RECOVERY, index, NULL, out, err)
+		     : get(cl, INDEX_RECOVERY, index, NULL, out, err);
 }
 
 int api_live_aliases(struct client *cl, struct cached **out, struct esfs_error *err)
 {
-	return get_fresh(cl, LIVE_ALIASES, out, err);
+	return get_fresh(cl, LIVE_ALIASES, NULL, NULL, out, err);
 }
 
 int api_index_delete(struct client *cl, const char *index, struct esfs_error *err)
