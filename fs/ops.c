@@ -60,11 +60,22 @@ static struct esfs *current_fs(void)
 	return &current_ctx()->tree;
 }
 
+/*
+ * libfuse gives no path (NULL) to an operation on a file that is still open
+ * but whose name is gone: a snapshot deleted while a reader held one of its
+ * files (hard_remove, so that rmdir is not refused for open files). What is
+ * logged of it says so.
+ */
+static const char *shown(const char *path)
+{
+	return path ? path : "(removed while open)";
+}
+
 /* Failures that came from the cluster are kept for /_esfs/errors; a mistyped path is not. */
 static int report(const char *op, const char *path, int rc, const struct esfs_error *err)
 {
 	if (rc && err->type[0])
-		errlog_add(op, path, err);
+		errlog_add(op, shown(path), err);
 	return rc;
 }
 
@@ -76,7 +87,7 @@ static int report(const char *op, const char *path, int rc, const struct esfs_er
 static int parse(const char *op, const char *path, struct node *n)
 {
 	struct esfs_error err = { 0 };
-	int rc = path_parse(path, n);
+	int rc = path ? path_parse(path, n) : -ENOENT;	/* removed while open */
 
 	if (rc == -EINVAL)
 		report(op, path, lookup_refuse(&err, EINVAL, "a name in the path is not valid UTF-8: "
@@ -108,6 +119,20 @@ static void fill_stat(const struct esfs *fs, const struct node_attr *attr, struc
 	st->st_ctime = fs->mounted_at;
 }
 
+/*
+ * fstat of a file whose name is gone (see shown()): the open file is all
+ * there is, as for an unlinked file anywhere, and what it holds is what its
+ * reads return.
+ */
+static void stat_removed_while_open(const struct esfs *fs, const struct open_file *of, struct stat *st)
+{
+	struct node_attr attr = { .size = of->content.len, .mtime = fs->mounted_at,
+				  .writable = of->writing };
+
+	fill_stat(fs, &attr, st);
+	st->st_nlink = 0;
+}
+
 static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
 	struct esfs *fs = current_fs();
@@ -116,8 +141,11 @@ static int esfs_getattr(const char *path, struct stat *st, struct fuse_file_info
 	struct node n;
 	int rc;
 
-	(void)fi;
 	STATS_INC(fuse_getattr);
+	if (!path && fi) {
+		stat_removed_while_open(fs, (const struct open_file *)(uintptr_t)fi->fh, st);
+		return 0;
+	}
 	rc = parse("stat", path, &n);
 	if (rc)
 		return rc;
