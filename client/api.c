@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "client/log.h"
+#include "client/repoguard.h"
 #include "client/snaplist.h"
 #include "client/starts.h"
 #include "client/urlenc.h"
@@ -46,13 +47,15 @@ enum stale {
  * /<snapshot> where given, then tail), and what a change makes stale. A GET
  * is cached, may be sent again on another node when its connection broke,
  * and has the read timeout; anything else is a change, sent once, with
- * write_timeout (client/http.c tells them apart by the method).
+ * write_timeout (client/http.c tells them apart by the method). A change's
+ * use of its repository is kept apart from the other use (client/repoguard.c).
  */
 struct endpoint {
 	const char *method;
 	const char *head;
 	const char *tail;
 	enum stale stale;
+	enum repo_use use;
 };
 
 enum endpoint_kind {
@@ -95,17 +98,17 @@ static const struct endpoint endpoints[] = {
 	/* Every alias, of hidden indices too: names a restore would run into. */
 	[LIVE_ALIASES] = { "GET", "/_cat/aliases", "?format=json&h=alias&expand_wildcards=all", STALE_NOTHING },
 
-	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT },
-	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT },
+	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT, REPO_USE_OPERATION },
+	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT, REPO_USE_OPERATION },
 	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
 	/* The new snapshot's name comes after the tail, as a segment of its own (api_snapshot_clone). */
-	[SNAPSHOT_CLONE] = { "PUT", "/_snapshot", "/_clone", STALE_SNAPSHOT },
-	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY },
-	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY_GONE },
+	[SNAPSHOT_CLONE] = { "PUT", "/_snapshot", "/_clone", STALE_SNAPSHOT, REPO_USE_OPERATION },
+	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY, REPO_USE_CHANGE },
+	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY_GONE, REPO_USE_CHANGE },
 	/* It writes test blobs into the store, but nothing esfs shows. */
 	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
 	/* It deletes blobs no snapshot refers to: nothing esfs shows. */
-	[REPOSITORY_CLEANUP] = { "POST", "/_snapshot", "/_cleanup", STALE_NOTHING },
+	[REPOSITORY_CLEANUP] = { "POST", "/_snapshot", "/_cleanup", STALE_NOTHING, REPO_USE_OPERATION },
 	/* Cancelling a restore (the index as repo: one path segment). */
 	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING },
 };
@@ -614,12 +617,32 @@ static void forget_stale(struct client *cl, enum stale stale, const char *repo, 
 	}
 }
 
+/*
+ * How a change uses its repository, for the guard: OpenSearch 3 and
+ * Elasticsearch refuse what would collide (tests/test_concurrency.py), so
+ * only OpenSearch before 3, and an engine that cannot be named, are guarded.
+ */
+static enum repo_use repository_use(struct client *cl, enum endpoint_kind kind)
+{
+	struct esfs_error ignored;
+	struct engine e;
+
+	if (endpoints[kind].use == REPO_USE_NONE)
+		return REPO_USE_NONE;
+	/* Named once per mount, by the first change that needs it; a read, kept for good. */
+	if (api_engine(cl, &e, &ignored) == 0 &&
+	    (e.kind == ENGINE_ELASTICSEARCH || (e.kind == ENGINE_OPENSEARCH && e.major >= 3)))
+		return REPO_USE_NONE;
+	return endpoints[kind].use;
+}
+
 /* Sends one change to target and forgets what it made stale, whatever the answer: it may have been done. */
 static int send_change_to(struct client *cl, enum endpoint_kind kind, char *target, const char *repo,
 			  const char *snap, const char *body, size_t len, struct http_response *resp,
 			  struct esfs_error *err)
 {
 	const struct endpoint *c = &endpoints[kind];
+	enum repo_use use = repository_use(cl, kind);
 	struct http_response scratch = { 0 };
 	int rc;
 
@@ -627,7 +650,13 @@ static int send_change_to(struct client *cl, enum endpoint_kind kind, char *targ
 		errmap_set(err, ENOMEM, "out_of_memory", "request target");
 		return -ENOMEM;
 	}
+	rc = repoguard_enter(repo, use, err);
+	if (rc) {
+		free(target);
+		return rc;
+	}
 	rc = client_send(cl, c->method, target, body, len, resp ? resp : &scratch, err);
+	repoguard_leave(repo, use);
 	http_response_free(&scratch);
 	free(target);
 	forget_stale(cl, c->stale, repo, snap);
