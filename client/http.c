@@ -275,9 +275,15 @@ static void set_request_options(struct http *h, CURL *curl, const char *method, 
 	 * it reused turns out dead before any answer; the first may have reached
 	 * the engine all the same. A write must never go twice, so it takes a
 	 * connection of its own: a handshake more, for the rare mkdir or rmdir.
+	 * It is closed after the answer: no write may reuse it, and kept, it
+	 * would pile up next to the reads' connection in the pooled handle (up
+	 * to libcurl's 5 a handle), which the soak (bench/soak.py) showed as open
+	 * descriptors climbing for as long as writes came.
 	 */
-	if (!is_read(method))
+	if (!is_read(method)) {
 		curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+	}
 	/* A POST or PUT without a body still says Content-Length: 0, or some proxies answer 411. */
 	if (body || !is_read(method)) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
