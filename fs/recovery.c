@@ -105,11 +105,18 @@ static int read_index_json(struct esfs *fs, const char *index, struct buf *out,
 			   struct esfs_error *err)
 {
 	struct cached *answer;
+	const cJSON *recovery;
 	int rc = api_index_recovery(fs->client, index, 0, &answer, err);
 
 	if (rc)
 		return rc;
-	rc = render_json(out, cJSON_GetObjectItemCaseSensitive(answer->json, index));
+	/*
+	 * {} when the index was deleted and made again since the listing (a
+	 * restore of it started over), its shards not assigned yet: no recovery
+	 * of that name now, as for an entry that went.
+	 */
+	recovery = cJSON_GetObjectItemCaseSensitive(answer->json, index);
+	rc = recovery ? render_json(out, recovery) : -ENOENT;
 	cached_release(answer);
 	return rc;
 }
