@@ -21,10 +21,10 @@ import standins  # noqa: E402
 
 # The other majors run the tests that tell the engines apart, with the release build.
 EXTRA_MODULES = {"test_tree", "test_backup", "test_outage"}
-# Engine restarts, a three-node cluster and the fault matrix cost a minute or more a run: one
-# build runs them, the last of builds() (the ASan one when it is built), where failover and
-# error paths meet the sanitizers.
-ONE_BUILD_MODULES = {"test_restart", "test_cluster", "test_network_faults"}
+# Engine restarts, a three-node cluster, the fault matrix and eight writers at once cost a
+# minute or more a run: one build runs them, the last of builds() (the ASan one when it is
+# built), where failover, error paths and threads meet the sanitizers.
+ONE_BUILD_MODULES = {"test_restart", "test_cluster", "test_network_faults", "test_concurrency"}
 # The first engine only: the AWS credential sources do not depend on the engine behind the
 # gateway, and the cluster tests start clusters of their own (ESFS_TEST_CLUSTER_ENGINES).
 ONE_ENGINE_MODULES = {"test_aws_chain", "test_cluster"}
