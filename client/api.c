@@ -66,51 +66,52 @@ enum endpoint_kind {
 };
 
 static const struct endpoint endpoints[] = {
-	[CLUSTER_ROOT] = { "GET", "/", NULL, STALE_NOTHING },
+	[CLUSTER_ROOT] = { "GET", "/", NULL, STALE_NOTHING, REPO_USE_NONE },
 	/* The Elasticsearch integ-test-zip has no GET / (rest-root module): its node says the same. */
 	[LOCAL_NODE] = { "GET", "/_nodes/_local", "?filter_path=cluster_name,nodes.*.name,"
 			 "nodes.*.version,nodes.*.build_flavor,nodes.*.build_type,nodes.*.build_hash",
-			 STALE_NOTHING },
+			 STALE_NOTHING, REPO_USE_NONE },
 	/* The UUID where GET / is refused: the one field of the state's metadata, nothing else rendered. */
 	[CLUSTER_UUID] = { "GET", "/_cluster/state/metadata", "?filter_path=metadata.cluster_uuid",
-			   STALE_NOTHING },
-	[CLUSTER_HEALTH] = { "GET", "/_cluster/health", NULL, STALE_NOTHING },
-	[REPOSITORIES] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
+			   STALE_NOTHING, REPO_USE_NONE },
+	[CLUSTER_HEALTH] = { "GET", "/_cluster/health", NULL, STALE_NOTHING, REPO_USE_NONE },
+	[REPOSITORIES] = { "GET", "/_snapshot", NULL, STALE_NOTHING, REPO_USE_NONE },
 	/*
 	 * Names, states and index lists from the repository's index blob alone:
 	 * _cat/snapshots and a verbose GET make the engine read every snapshot's
 	 * own blob from the store (a billed GET each on S3), on every listing.
 	 */
 	[SNAPSHOT_LIST] = { "GET", "/_snapshot", "/_all?verbose=false&filter_path=snapshots.snapshot,"
-			    "snapshots.uuid,snapshots.state,snapshots.indices", STALE_NOTHING },
+			    "snapshots.uuid,snapshots.state,snapshots.indices", STALE_NOTHING, REPO_USE_NONE },
 	/*
 	 * What verbose=false leaves out and never changes, for many snapshots at
 	 * once (names joined by commas, after the repository): one blob read each.
 	 */
 	[SNAPSHOT_STARTS] = { "GET", "/_snapshot", "?ignore_unavailable=true&filter_path=snapshots.snapshot,"
-			      "snapshots.uuid,snapshots.start_time_in_millis", STALE_NOTHING },
-	[SNAPSHOT_INFO] = { "GET", "/_snapshot", NULL, STALE_NOTHING },
-	[SNAPSHOT_STATUS] = { "GET", "/_snapshot", "/_status", STALE_NOTHING },
+			      "snapshots.uuid,snapshots.start_time_in_millis", STALE_NOTHING, REPO_USE_NONE },
+	[SNAPSHOT_INFO] = { "GET", "/_snapshot", NULL, STALE_NOTHING, REPO_USE_NONE },
+	[SNAPSHOT_STATUS] = { "GET", "/_snapshot", "/_status", STALE_NOTHING, REPO_USE_NONE },
 	[RECOVERIES] = { "GET", "/_cat/recovery", "?format=json&active_only=false&h=index,shard,type,"
 			 "stage,files_recovered,files_total,bytes_recovered,bytes_total,repository,snapshot",
-			 STALE_NOTHING },
-	[INDEX_RECOVERY] = { "GET", "", "/_recovery", STALE_NOTHING },	/* the index as repo */
+			 STALE_NOTHING, REPO_USE_NONE },
+	[INDEX_RECOVERY] = { "GET", "", "/_recovery", STALE_NOTHING, REPO_USE_NONE },	/* the index as repo */
 	/* Every alias, of hidden indices too: names a restore would run into. */
-	[LIVE_ALIASES] = { "GET", "/_cat/aliases", "?format=json&h=alias&expand_wildcards=all", STALE_NOTHING },
+	[LIVE_ALIASES] = { "GET", "/_cat/aliases", "?format=json&h=alias&expand_wildcards=all", STALE_NOTHING,
+			   REPO_USE_NONE },
 
 	[SNAPSHOT_CREATE] = { "PUT", "/_snapshot", NULL, STALE_SNAPSHOT, REPO_USE_OPERATION },
 	[SNAPSHOT_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_SNAPSHOT, REPO_USE_OPERATION },
-	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING },
+	[SNAPSHOT_RESTORE] = { "POST", "/_snapshot", "/_restore", STALE_EVERYTHING, REPO_USE_NONE },
 	/* The new snapshot's name comes after the tail, as a segment of its own (api_snapshot_clone). */
 	[SNAPSHOT_CLONE] = { "PUT", "/_snapshot", "/_clone", STALE_SNAPSHOT, REPO_USE_OPERATION },
 	[REPOSITORY_PUT] = { "PUT", "/_snapshot", NULL, STALE_REPOSITORY, REPO_USE_CHANGE },
 	[REPOSITORY_DELETE] = { "DELETE", "/_snapshot", NULL, STALE_REPOSITORY_GONE, REPO_USE_CHANGE },
 	/* It writes test blobs into the store, but nothing esfs shows. */
-	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING },
+	[REPOSITORY_VERIFY] = { "POST", "/_snapshot", "/_verify", STALE_NOTHING, REPO_USE_NONE },
 	/* It deletes blobs no snapshot refers to: nothing esfs shows. */
 	[REPOSITORY_CLEANUP] = { "POST", "/_snapshot", "/_cleanup", STALE_NOTHING, REPO_USE_OPERATION },
 	/* Cancelling a restore (the index as repo: one path segment). */
-	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING },
+	[INDEX_DELETE] = { "DELETE", "", NULL, STALE_EVERYTHING, REPO_USE_NONE },
 };
 
 static char *endpoint_target(enum endpoint_kind kind, const char *repo, const char *snap)
