@@ -696,7 +696,8 @@ int esfs_mount_prepare(struct esfs_mount *mount)
 	mount->http.interrupted = was_interrupted;
 	ctx->tree.state = state_new();
 	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);
-	ctx->pagecache = pagecache_new();
+	/* Longer than the kernel keeps attributes (attr_timeout is cache_ttl unless given). */
+	ctx->pagecache = pagecache_new(mount->cache_ttl * 2 > 60 ? mount->cache_ttl * 2 : 60);
 	mount->ctx = ctx;
 	if (!ctx->tree.client || !ctx->tree.state || !ctx->pagecache) {
 		esfs_mount_release(mount);

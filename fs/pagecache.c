@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BUCKETS 4096
 /*
@@ -14,18 +15,28 @@
  * drops at attr_timeout as it would without a flush.
  */
 #define MAX_PATHS 200000
+/*
+ * Every this many new paths, those not served or noted for keep_seconds go:
+ * snapshots come and go for as long as a mount lives, and their paths with
+ * them. Forgetting one only costs its next open a page drop (it is new
+ * again), and the kernel's attributes of it have expired by then.
+ */
+#define SWEEP_EVERY 4096
 
 struct served {
 	struct served *next;
 	uint64_t digest;	/* of the bytes: FNV-1a, 64 bits */
 	size_t len;
 	int has_bytes;		/* whether the kernel may hold its pages (else only its attributes) */
+	double used_at;		/* monotonic seconds: when it was last served or noted */
 	char path[];
 };
 
 struct pagecache {
 	pthread_mutex_t lock;
 	size_t count;
+	size_t added;		/* new paths since the last sweep */
+	double keep_seconds;
 	struct served *buckets[BUCKETS];
 };
 
@@ -40,13 +51,44 @@ static uint64_t fnv1a(const void *data, size_t len, uint64_t h)
 
 #define FNV_OFFSET 14695981039346656037ull
 
-struct pagecache *pagecache_new(void)
+struct pagecache *pagecache_new(double keep_seconds)
 {
 	struct pagecache *pc = calloc(1, sizeof(*pc));
 
-	if (pc)
+	if (pc) {
 		pthread_mutex_init(&pc->lock, NULL);
+		pc->keep_seconds = keep_seconds;
+	}
 	return pc;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Drops the paths unused for keep_seconds; under the lock. */
+static void sweep_unused(struct pagecache *pc, double now)
+{
+	for (size_t b = 0; b < BUCKETS; b++) {
+		struct served **link = &pc->buckets[b];
+
+		while (*link) {
+			struct served *s = *link;
+
+			if (now - s->used_at > pc->keep_seconds) {
+				*link = s->next;
+				free(s);
+				pc->count--;
+			} else {
+				link = &s->next;
+			}
+		}
+	}
+	pc->added = 0;
 }
 
 static void forget_all(struct pagecache *pc)
@@ -60,6 +102,7 @@ static void forget_all(struct pagecache *pc)
 		}
 	}
 	pc->count = 0;
+	pc->added = 0;
 }
 
 void pagecache_free(struct pagecache *pc)
@@ -76,6 +119,8 @@ static struct served *add(struct pagecache *pc, size_t b, const char *path)
 	size_t n = strlen(path) + 1;
 	struct served *s;
 
+	if (pc->added >= SWEEP_EVERY)
+		sweep_unused(pc, now_seconds());
 	if (pc->count >= MAX_PATHS)
 		forget_all(pc);
 	s = malloc(sizeof(*s) + n);
@@ -85,6 +130,7 @@ static struct served *add(struct pagecache *pc, size_t b, const char *path)
 	s->next = pc->buckets[b];
 	pc->buckets[b] = s;
 	pc->count++;
+	pc->added++;
 	return s;
 }
 
@@ -97,7 +143,11 @@ static struct served *find_or_add(struct pagecache *pc, const char *path, int *m
 	for (s = pc->buckets[b]; s && strcmp(s->path, path); s = s->next)
 		;
 	*made = !s;
-	return s ? s : add(pc, b, path);
+	if (!s)
+		s = add(pc, b, path);
+	if (s)
+		s->used_at = now_seconds();
+	return s;
 }
 
 int pagecache_serve(struct pagecache *pc, const char *path, const char *data, size_t len)

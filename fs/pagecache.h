@@ -15,7 +15,8 @@
 
 struct pagecache;
 
-struct pagecache *pagecache_new(void);
+/* keep_seconds: how long a path neither served nor noted is remembered (see SWEEP_EVERY). */
+struct pagecache *pagecache_new(double keep_seconds);
 void pagecache_free(struct pagecache *pc);
 
 /*

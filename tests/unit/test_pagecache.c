@@ -11,7 +11,7 @@ static int serve(struct pagecache *pc, const char *path, const char *text)
 
 static void kept_only_while_the_bytes_are_the_same(void)
 {
-	struct pagecache *pc = pagecache_new();
+	struct pagecache *pc = pagecache_new(3600);
 
 	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"aaaa\"}"), 0);	/* new: drop */
 	CHECK_INT(serve(pc, "/r/s/info.json", "{\"uuid\":\"aaaa\"}"), 1);	/* same: keep */
@@ -26,7 +26,7 @@ static void kept_only_while_the_bytes_are_the_same(void)
 
 static void each_path_on_its_own(void)
 {
-	struct pagecache *pc = pagecache_new();
+	struct pagecache *pc = pagecache_new(3600);
 
 	CHECK_INT(serve(pc, "/r/a/indices", "x\n"), 0);
 	CHECK_INT(serve(pc, "/r/b/indices", "x\n"), 0);
@@ -39,7 +39,7 @@ static void each_path_on_its_own(void)
 /* Past its bound it forgets every path: each is dropped once more, never kept wrongly. */
 static void many_paths_never_kept_wrongly(void)
 {
-	struct pagecache *pc = pagecache_new();
+	struct pagecache *pc = pagecache_new(3600);
 	char path[64];
 
 	for (int round = 0; round < 2; round++) {
@@ -57,10 +57,36 @@ static void many_paths_never_kept_wrongly(void)
 	pagecache_free(pc);
 }
 
+/* Serves n other paths, enough for a sweep to run. */
+static void serve_others(struct pagecache *pc, int n)
+{
+	char path[64];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/r/other-%d/state", i);
+		serve(pc, path, "SUCCESS\n");
+	}
+}
+
+/* Snapshots come and go for as long as a mount lives: their paths go too, once unused for a while. */
+static void paths_unused_for_long_are_forgotten(void)
+{
+	struct pagecache *gone = pagecache_new(0), *kept = pagecache_new(3600);
+
+	CHECK_INT(serve(gone, "/r/s/state", "SUCCESS\n"), 0);
+	CHECK_INT(serve(kept, "/r/s/state", "SUCCESS\n"), 0);
+	serve_others(gone, 5000);
+	serve_others(kept, 5000);
+	CHECK_INT(serve(gone, "/r/s/state", "SUCCESS\n"), 0);	/* forgotten: new to the kernel again */
+	CHECK_INT(serve(kept, "/r/s/state", "SUCCESS\n"), 1);
+	pagecache_free(gone);
+	pagecache_free(kept);
+}
+
 /* A flush takes every path the kernel may hold, attributes or pages, and forgets them all. */
 static void a_flush_takes_every_path_once(void)
 {
-	struct pagecache *pc = pagecache_new();
+	struct pagecache *pc = pagecache_new(3600);
 	size_t count = 99;
 	char **paths;
 	int saw_state = 0, saw_dir = 0;
@@ -94,6 +120,7 @@ static const struct unit_case cases[] = {
 	{ "each_path_on_its_own", each_path_on_its_own },
 	{ "many_paths_never_kept_wrongly", many_paths_never_kept_wrongly },
 	{ "a_flush_takes_every_path_once", a_flush_takes_every_path_once },
+	{ "paths_unused_for_long_are_forgotten", paths_unused_for_long_are_forgotten },
 	{ NULL, NULL },
 };
 
