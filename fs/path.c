@@ -59,12 +59,18 @@ static char *name_slot(struct node *n, enum node_slot slot)
 	}
 }
 
-/* "<repo>,<snapshot>" into both slots: the engines allow a comma in neither name. */
+/*
+ * "<repo>,<snapshot>" into both slots: the engines allow a comma in neither
+ * name, nor a "_" at the start of one, where it would name _all or _current
+ * in the request (the fuzzer's "/_indices/a/h,_").
+ */
 static int split_repo_snap(const char *name, struct node *n)
 {
 	const char *comma = strchr(name, ',');
 
 	if (!comma || comma == name || !comma[1] || strchr(comma + 1, ','))
+		return -ENOENT;
+	if (name[0] == '_' || comma[1] == '_')
 		return -ENOENT;
 	memcpy(n->repo, name, (size_t)(comma - name));
 	n->repo[comma - name] = '\0';
