@@ -96,7 +96,12 @@ int rmdir_snapshot(struct esfs *fs, const struct node *n, struct esfs_error *err
 
 	if (!rc)
 		rc = lookup_writable_repository(fs, n->repo, err);
-	return rc ? rc : api_snapshot_delete(fs->client, n->repo, n->snap, err);
+	if (!rc)
+		rc = api_snapshot_delete(fs->client, n->repo, n->snap, err);
+	/* Its restore and clone records would otherwise pile up for as long as the mount lives. */
+	if (!rc)
+		state_forget_snapshot(fs->state, n->repo, n->snap);
+	return rc;
 }
 
 /* rmdir /<repo>: unregisters it; its snapshots stay in the store. */

@@ -230,6 +230,7 @@ static int delete_condemned(struct esfs *fs, const char *repo, const struct plan
 			for (size_t k = 0; k < count && !rc; k++) {
 				cJSON_AddItemToArray(deleted, cJSON_CreateString(names[k]));
 				forget_snapshot(fs, repo, names[k]);
+				state_forget_snapshot(fs->state, repo, names[k]);
 			}
 			buf_reset(&joined);
 			count = 0;

@@ -165,14 +165,22 @@ static void save(struct mount_state *st)
 	free(text);
 }
 
-/* The kinds of text esfs keeps, by the start of their keys. */
+/*
+ * The kinds of text esfs keeps, by the start of their keys; those of one
+ * snapshot ("<kind><repo>/<snapshot>") go with it (state_forget_snapshot).
+ */
+static const struct {
+	const char *prefix;
+	int of_snapshot;
+} kinds[] = {
+	{ "defaults/", 0 }, { "restore/", 1 }, { "clone/", 1 }, { "cleanup/", 0 }, { "policy/", 0 },
+	{ "policy-run/", 0 }, { "restore-plan/", 1 }, { "drill/", 1 },
+};
+
 static int key_is_known(const char *key)
 {
-	static const char *const kinds[] = { "defaults/", "restore/", "clone/", "cleanup/", "policy/",
-					     "policy-run/", "restore-plan/", "drill/" };
-
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strncmp(key, kinds[i], strlen(kinds[i])))
+		if (!strncmp(key, kinds[i].prefix, strlen(kinds[i].prefix)))
 			return 1;
 	return 0;
 }
@@ -406,6 +414,37 @@ static int remove_entry(struct mount_state *st, struct entry **head, const char 
 int state_unset(struct mount_state *st, const char *key)
 {
 	return remove_entry(st, &st->texts, key);
+}
+
+int state_forget_snapshot(struct mount_state *st, const char *repo, const char *snap)
+{
+	struct entry *gone = NULL;
+	struct buf key = BUF_INIT;
+	int rc = 0;
+
+	settle(st);
+	pthread_mutex_lock(&st->lock);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && !rc; i++) {
+		struct entry **pp, *e;
+
+		if (!kinds[i].of_snapshot)
+			continue;
+		buf_reset(&key);
+		rc = buf_printf(&key, "%s%s/%s", kinds[i].prefix, repo, snap) ? -ENOMEM : 0;
+		if (rc || !*(pp = find(&st->texts, key.data)))
+			continue;
+		e = *pp;
+		*pp = e->next;
+		e->next = gone;
+		gone = e;
+	}
+	pthread_mutex_unlock(&st->lock);
+	buf_free(&key);
+	if (gone) {
+		list_free(gone);
+		save(st);
+	}
+	return rc;
 }
 
 int state_pending_remove(struct mount_state *st, const char *repo)

@@ -51,6 +51,8 @@ int state_get(struct mount_state *st, const char *key, struct buf *out);
 int state_set(struct mount_state *st, const char *key, const char *text);
 /* Forgets key's text: 0, or -ENOENT when unset. */
 int state_unset(struct mount_state *st, const char *key);
+/* The texts kept for one snapshot (its restore, clone, plan, drill), once it is deleted: 0 or -ENOMEM. */
+int state_forget_snapshot(struct mount_state *st, const char *repo, const char *snap);
 
 /* Pending repositories. add: -EEXIST when already pending. remove: -ENOENT when not. */
 int state_pending_add(struct mount_state *st, const char *repo);

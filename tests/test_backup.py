@@ -434,6 +434,20 @@ def test_huge_write_is_efbig_and_sends_nothing(engine, repo, index, mount):
     assert m.stats()["requests"] == before
 
 
+def test_a_deleted_snapshots_restore_record_goes_with_it(engine, repo, index, mount):
+    """A snapshot deleted and taken again under its name shows no restore of the old one, and
+    a long-lived mount's state does not keep the records of every snapshot it ever deleted."""
+    engine.snapshot(repo, "s", {"indices": index})
+    m = mount()
+    sh(f"echo '{{\"indices\": \"{index}\"}}' > {m.p(repo, 's', 'restore.json')}")  # refused: kept
+    assert m.json(repo, "s", "restore.json")["status"] >= 400
+    os.rmdir(m.p(repo, "s"))
+    engine.snapshot(repo, "s", {"indices": index})
+    assert m.read(repo, "s", "restore.json") == ""
+    kept = [f for d, _, fs in os.walk(m.state_dir) for f in (os.path.join(d, n) for n in fs)]
+    assert kept and not any(f"restore/{repo}/s" in open(f).read() for f in kept)
+
+
 def test_restore_from_a_snapshot_with_an_escaped_name(engine, repo, index, mount):
     engine.snapshot(repo, "x%3fy", {"indices": index})
     m = mount()
