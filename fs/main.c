@@ -402,6 +402,7 @@ static int probe_once(struct esfs_mount *m, double deadline, struct esfs_error *
 	}
 	rc = api_engine(cl, &engine, err);
 	if (rc == 0) {
+		m->engine = engine;
 		log_info("%s %s at %s", engine_name(engine.kind), engine.version, client_node_url(cl));
 		cap_timeouts(&hc, &m->http, deadline);
 		if (m->state_root && api_cluster_uuid(cl, m->cluster_uuid, sizeof(m->cluster_uuid), &uuid_err))

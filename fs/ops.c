@@ -696,6 +696,9 @@ int esfs_mount_prepare(struct esfs_mount *mount)
 	mount->http.interrupted = was_interrupted;
 	ctx->tree.state = state_new();
 	ctx->tree.client = client_new(&mount->http, mount->cache_ttl);
+	/* Named at start already: the first change need not ask again (client/api.c, repository_use). */
+	if (ctx->tree.client && mount->engine.kind != ENGINE_UNKNOWN)
+		client_engine_remember(ctx->tree.client, &mount->engine);
 	/* Longer than the kernel keeps attributes (attr_timeout is cache_ttl unless given). */
 	ctx->pagecache = pagecache_new(mount->cache_ttl * 2 > 60 ? mount->cache_ttl * 2 : 60);
 	mount->ctx = ctx;

@@ -5,6 +5,7 @@
 #define FUSE_USE_VERSION 35
 #include <fuse.h>
 
+#include "client/engine.h"
 #include "client/http.h"
 
 struct esfs_ctx;
@@ -18,6 +19,7 @@ struct esfs_mount {
 	/* The state directory's root (NULL: state in memory only), and the cluster's UUID when known. */
 	const char *state_root;
 	char cluster_uuid[64];
+	struct engine engine;		/* named at start, ENGINE_UNKNOWN when no node answered */
 	const char *notify_socket;	/* systemd's $NOTIFY_SOCKET, or NULL */
 	const char *mountpoint;		/* absolute */
 	struct esfs_ctx *ctx;	/* the tree: made by esfs_mount_prepare */
