@@ -2,7 +2,6 @@
 #include "fs/notify.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +13,14 @@
 #include "client/log.h"
 #include "client/sdnotify.h"
 #include "client/stats.h"
+#include "fs/ticker.h"
 
 struct notifier {
 	char *socket;
 	char *probe;		/* <mountpoint>/_esfs/stats */
 	struct client *client;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	int stopping;
+	struct ticker *ticker;
+	int ready;		/* READY=1 was sent */
 	int warned;		/* the last message could not be sent, and the log said so */
 };
 
@@ -103,41 +101,27 @@ static int tree_answers(const struct notifier *sv)
 	return S_ISREG(st.st_mode);
 }
 
-/* Whether stop was asked for within seconds. */
-static int wait_for_stop(struct notifier *sv, int seconds)
-{
-	struct timespec until;
-	int stopping;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += seconds;
-	pthread_mutex_lock(&sv->lock);
-	while (!sv->stopping && pthread_cond_timedwait(&sv->wake, &sv->lock, &until) != ETIMEDOUT)
-		;
-	stopping = sv->stopping;
-	pthread_mutex_unlock(&sv->lock);
-	return stopping;
-}
-
-static void *run(void *arg)
+/* The first tick says READY=1 once the tree answers; the others, STATUS= alone. */
+static int tick(void *arg)
 {
 	struct notifier *sv = arg;
 	char head[64];
 
+	if (sv->ready) {
+		send_status(sv, "");
+		return 0;
+	}
 	if (!tree_answers(sv))
-		return NULL;
+		return 1;
 	/* MAINPID: in the background this process is the fork's child, not the one systemd started. */
 	snprintf(head, sizeof(head), "READY=1\nMAINPID=%ld\n", (long)getpid());
 	send_status(sv, head);
-	while (!wait_for_stop(sv, NOTIFY_STATUS_SECONDS))
-		send_status(sv, "");
-	return NULL;
+	sv->ready = 1;
+	return 0;
 }
 
 static void notify_free(struct notifier *sv)
 {
-	pthread_mutex_destroy(&sv->lock);
-	pthread_cond_destroy(&sv->wake);
 	free(sv->socket);
 	free(sv->probe);
 	free(sv);
@@ -149,8 +133,6 @@ struct notifier *notify_start(const char *notify_socket, const char *mountpoint,
 
 	if (!sv)
 		return NULL;
-	pthread_mutex_init(&sv->lock, NULL);
-	pthread_cond_init(&sv->wake, NULL);
 	sv->client = cl;
 	sv->socket = strdup(notify_socket);
 	if (!sv->socket || asprintf(&sv->probe, "%s/_esfs/stats", mountpoint) < 0) {
@@ -158,7 +140,8 @@ struct notifier *notify_start(const char *notify_socket, const char *mountpoint,
 		notify_free(sv);
 		return NULL;
 	}
-	if (pthread_create(&sv->thread, NULL, run, sv)) {
+	sv->ticker = ticker_start(NOTIFY_STATUS_SECONDS, tick, sv);
+	if (!sv->ticker) {
 		notify_free(sv);
 		return NULL;
 	}
@@ -169,11 +152,7 @@ void notify_stop(struct notifier *sv)
 {
 	if (!sv)
 		return;
-	pthread_mutex_lock(&sv->lock);
-	sv->stopping = 1;
-	pthread_cond_signal(&sv->wake);
-	pthread_mutex_unlock(&sv->lock);
-	pthread_join(sv->thread, NULL);
+	ticker_stop(sv->ticker);
 	send_message(sv, "STOPPING=1");
 	notify_free(sv);
 }
