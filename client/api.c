@@ -379,7 +379,7 @@ static int shape_snaplist(struct client *cl, const char *target, const char *bod
 	}
 	was = client_keep(cl, target, *out);
 	if (was)
-		snaplist_inherit(l, was->view);
+		client_note_snapshots_gone(cl, snaplist_inherit(l, was->view));
 	else
 		load_kept_starts(cl, target, l);
 	cached_release(was);
@@ -678,7 +678,12 @@ int api_snapshot_create(struct client *cl, const char *repo, const char *snap, c
 
 int api_snapshot_delete(struct client *cl, const char *repo, const char *snap, struct esfs_error *err)
 {
-	return send_change(cl, SNAPSHOT_DELETE, repo, snap, NULL, 0, NULL, err);
+	int rc = send_change(cl, SNAPSHOT_DELETE, repo, snap, NULL, 0, NULL, err);
+
+	/* Known now, before any listing: one whose answer was lost shows in the next listing. */
+	if (rc == 0)
+		client_note_snapshots_gone(cl, 1);
+	return rc;
 }
 
 int api_snapshot_restore(struct client *cl, const char *repo, const char *snap, const char *body,

@@ -21,6 +21,7 @@ struct client {
 	pthread_mutex_t kept_lock;
 	struct kept *kept;	/* a few keys (one per repository): a list is enough */
 	_Atomic(struct statedir *) starts_dir;
+	atomic_ulong snapshots_gone;
 };
 
 /* GETs target; the body, or a negative errno with err set. */
@@ -74,6 +75,7 @@ struct client *client_new(const struct http_config *hc, double cache_ttl)
 		return NULL;
 	pthread_mutex_init(&cl->engine_lock, NULL);
 	pthread_mutex_init(&cl->kept_lock, NULL);
+	atomic_init(&cl->snapshots_gone, 0);
 	cl->http = http_new(hc);
 	cl->cache = cache_new(cache_ttl, fetch_get, cl);
 	if (!cl->http || !cl->cache) {
@@ -231,4 +233,14 @@ void client_keep_starts_in(struct client *cl, struct statedir *sd)
 struct statedir *client_starts_dir(struct client *cl)
 {
 	return atomic_load(&cl->starts_dir);
+}
+
+void client_note_snapshots_gone(struct client *cl, unsigned long count)
+{
+	atomic_fetch_add(&cl->snapshots_gone, count);
+}
+
+unsigned long client_snapshots_gone(struct client *cl)
+{
+	return atomic_load(&cl->snapshots_gone);
 }

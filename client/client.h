@@ -59,4 +59,12 @@ struct statedir *client_starts_dir(struct client *cl);
 int client_engine_known(struct client *cl, struct engine *out);
 void client_engine_remember(struct client *cl, const struct engine *e);
 
+/*
+ * Snapshots esfs saw go: deleted through it, or missing from a newer
+ * listing of their repository. A count that only grows, so that whoever
+ * shows views made of snapshots (fs/forget.c) knows when to drop them.
+ */
+void client_note_snapshots_gone(struct client *cl, unsigned long count);
+unsigned long client_snapshots_gone(struct client *cl);
+
 #endif

@@ -246,15 +246,23 @@ int snaplist_row_final(const struct snap_row *row)
 	       !strcmp(row->state, "FAILED") || !strcmp(row->state, "INCOMPATIBLE");
 }
 
-void snaplist_inherit(struct snaplist *l, const struct snaplist *old)
+size_t snaplist_inherit(struct snaplist *l, const struct snaplist *old)
 {
+	size_t kept = 0;
+
 	for (size_t i = 0; old && i < l->count; i++) {
 		struct snap_row *row = &l->rows[i];
 		const struct snap_row *was = snaplist_find(old, row->name);
-		long long start = was ? atomic_load(&was->start_ms) : SNAP_START_UNKNOWN;
+		long long start;
 
+		if (!was || strcmp(was->uuid, row->uuid))
+			continue;
+		kept++;
 		/* Only a time the engine gave: a snapshot it did not know then may be there now. */
-		if (start >= 0 && !strcmp(was->uuid, row->uuid))
+		start = atomic_load(&was->start_ms);
+		if (start >= 0)
 			atomic_store(&row->start_ms, start);
 	}
+	/* Names are unique in a listing: the old rows not matched are gone. */
+	return old ? old->count - kept : 0;
 }

@@ -59,7 +59,10 @@ void snaplist_settle(struct snaplist *l, struct snap_row *row, long long start_m
 /* The row's start time once no request for it is under way. */
 long long snaplist_wait_start(struct snaplist *l, const struct snap_row *row);
 
-/* Takes over the start times old knew, for the snapshots (same name and UUID) still here. */
-void snaplist_inherit(struct snaplist *l, const struct snaplist *old);
+/*
+ * Takes over the start times old knew, for the snapshots (same name and
+ * UUID) still here; returns how many of old's snapshots are gone.
+ */
+size_t snaplist_inherit(struct snaplist *l, const struct snaplist *old);
 
 #endif

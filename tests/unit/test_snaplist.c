@@ -168,7 +168,10 @@ static void start_times_inherited_only_for_the_same_uuid(void)
 	snaplist_settle(old, snaplist_find(old, "c"), SNAP_START_MISSING);
 	CHECK_INT(snaplist_wait_start(old, snaplist_find(old, "b")), 2000);
 
-	snaplist_inherit(l, old);
+	/* "a" of UUID 1 went (taken again since, as another snapshot); b and c stayed. */
+	CHECK_INT(snaplist_inherit(l, old), 1);
+	CHECK_INT(snaplist_inherit(old, l), 2);
+	CHECK_INT(snaplist_inherit(l, NULL), 0);
 	CHECK_INT(atomic_load(&snaplist_find(l, "b")->start_ms), 2000);
 	CHECK_INT(atomic_load(&snaplist_find(l, "a")->start_ms), SNAP_START_UNKNOWN);
 	/* Missing then may be there now: asked again. */
