@@ -162,7 +162,10 @@ static int render_fuse(struct buf *out)
 			  LOAD(esfs_stats.fuse_getattr), LOAD(esfs_stats.fuse_open),
 			  LOAD(esfs_stats.fuse_read)) ||
 	       counter(out, "esfs_page_cache_kept_total",
-		       "Opens whose pages the kernel kept from the last open", LOAD(esfs_stats.page_cache_kept));
+		       "Opens whose pages the kernel kept from the last open", LOAD(esfs_stats.page_cache_kept)) ||
+	       counter(out, "esfs_kernel_views_dropped_total",
+		       "Times the kernel was told to drop /_indices, as a snapshot in it went",
+		       LOAD(esfs_stats.kernel_views_dropped));
 }
 
 static int render_process(struct buf *out, long started)

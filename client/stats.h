@@ -32,7 +32,8 @@
 	X(fuse_getattr)        /* the kernel's calls that reached esfs: the rest it answered */ \
 	X(fuse_open)           /* ... from its own caches (entry_timeout, attr_timeout, pages) */ \
 	X(fuse_read) \
-	X(page_cache_kept)     /* opens whose pages the kernel kept from the last one */
+	X(page_cache_kept)     /* opens whose pages the kernel kept from the last one */ \
+	X(kernel_views_dropped) /* times the kernel was told to drop /_indices: a snapshot in it went */
 
 struct stats {
 #define STATS_FIELD(name) atomic_ulong name;

@@ -13,6 +13,7 @@
 #include "client/errlog.h"
 #include "client/log.h"
 #include "client/stats.h"
+#include "fs/forget.h"
 #include "fs/lookup.h"
 #include "fs/pagecache.h"
 #include "fs/notify.h"
@@ -33,6 +34,7 @@ struct esfs_ctx {
 	struct pagecache *pagecache;	/* what the kernel holds of each path */
 	struct fuse *fuse;		/* for invalidations outside a FUSE request (SIGHUP) */
 	struct notifier *notifier;	/* systemd's notifications, when asked for */
+	struct forgetter *forgetter;	/* drops the kernel's views of gone snapshots */
 };
 
 /*
@@ -761,6 +763,9 @@ static void *esfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* Here, after the fork into the background: a thread started before it would not be in the daemon. */
 	if (service_start(&mount->ctx->tree))
 		log_warn("cannot start the thread that handles SIGHUP: it will do nothing");
+	mount->ctx->forgetter = forget_start(mount->ctx->fuse, mount->ctx->tree.client);
+	if (!mount->ctx->forgetter)
+		log_warn("cannot start the thread that drops gone snapshots from the kernel's /_indices");
 	if (mount->notify_socket) {
 		mount->ctx->notifier = notify_start(mount->notify_socket, mount->mountpoint,
 						    mount->ctx->tree.client);
@@ -777,6 +782,8 @@ static void esfs_destroy(void *private_data)
 
 	notify_stop(ctx->notifier);
 	ctx->notifier = NULL;
+	forget_stop(ctx->forgetter);
+	ctx->forgetter = NULL;
 	service_stop();
 }
 

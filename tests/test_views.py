@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from esfs_harness import quote, sh, snapshot_names
+from esfs_harness import quote, sh, snapshot_names, wait_until
 
 INDICES = [f"idx-{i}" for i in range(6)]
 
@@ -92,6 +92,37 @@ def test_indices_view_follows_snapshots_taken_and_deleted(engine, repo, mount):
     os.rmdir(m.p(repo, "two"))
     assert os.listdir(m.p("_indices")) == ["idx-a"]
     assert os.listdir(m.p("_indices", "idx-a")) == [f"{repo},one"]
+
+
+@pytest.mark.parametrize("how", ["rmdir", "deleted-behind-its-back"])
+def test_the_kernel_drops_the_link_of_a_deleted_snapshot(engine, repo, mount, how):
+    """The kernel keeps every name it was given for entry_timeout, and then until memory runs
+    short: the links of /_indices to deleted snapshots would pile up for the mount's life (the
+    soak's memory grew so), and with a long entry_timeout a deleted one still answers lstat.
+    Once a snapshot went, esfs has the kernel drop the view: the link is gone at once."""
+    body = {"indices": "idx-k", "include_global_state": False}
+    engine.make_index("idx-k", docs=1)
+    engine.snapshot(repo, "stays", body)
+    engine.snapshot(repo, "goes", body)
+    m = mount("cache_ttl=2", "entry_timeout=600", "attr_timeout=600")
+    view = m.p("_indices", "idx-k")
+    gone, stays = os.path.join(view, f"{repo},goes"), os.path.join(view, f"{repo},stays")
+    assert sorted(os.listdir(view)) == [f"{repo},goes", f"{repo},stays"]
+    assert os.readlink(gone) == f"../../{repo}/goes"
+    dropped = m.stats()["kernel_views_dropped"]
+
+    if how == "rmdir":
+        os.rmdir(m.p(repo, "goes"))
+    else:
+        engine.ok("DELETE", f"/_snapshot/{quote(repo)}/goes")
+        time.sleep(2.5)                         # cache_ttl
+        assert "goes" not in os.listdir(m.p(repo))     # a newer listing, without it
+    # Without the drop, lstat is the kernel's own answer from its cache for 600 s.
+    assert wait_until(lambda: not os.path.lexists(gone), limit=10), "the kernel still has the link"
+    assert m.stats()["kernel_views_dropped"] > dropped
+    assert os.listdir(view) == [f"{repo},stays"]
+    assert os.readlink(stays) == f"../../{repo}/stays"
+    assert m.errors() == []
 
 
 def test_latest_is_the_newest_success_through_adds_and_removes(engine, repo, mount, unique):
