@@ -44,8 +44,21 @@ def descriptors(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def kernel_fuse_inodes():
+    """The kernel's FUSE inodes, machine-wide (/proc/slabinfo, root only; -1 without it): one
+    per name the kernel holds of this mount, each with a node in esfs's libfuse."""
+    try:
+        with open("/proc/slabinfo") as f:
+            for line in f:
+                if line.startswith("fuse_inode "):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
 class Sampler(threading.Thread):
-    """(seconds since start, RSS in kB, open descriptors) every `every` seconds."""
+    """(seconds since start, RSS in kB, open descriptors, kernel FUSE inodes) every `every` s."""
 
     def __init__(self, pid, every):
         super().__init__(daemon=True)
@@ -54,7 +67,8 @@ class Sampler(threading.Thread):
 
     def run(self):
         while True:
-            self.samples.append((time.time() - self.start_time, rss_kb(self.pid), descriptors(self.pid)))
+            self.samples.append((time.time() - self.start_time, rss_kb(self.pid), descriptors(self.pid),
+                                 kernel_fuse_inodes()))
             if self.stop_event.wait(self.every):
                 return
 
@@ -118,14 +132,15 @@ def main():
     print(f"requests: {after['requests'] - before['requests']} "
           f"(GET {after['requests_get'] - before['requests_get']}, PUT {after['requests_put'] - before['requests_put']}, "
           f"POST {after['requests_post'] - before['requests_post']}, DELETE {after['requests_delete'] - before['requests_delete']})")
-    print("\n| minute | RSS MiB | open fds |\n|---|---|---|")
+    print(f"the kernel told to drop /_indices: {after.get('kernel_views_dropped', 0) - before.get('kernel_views_dropped', 0)} times")
+    print("\n| minute | RSS MiB | open fds | kernel FUSE inodes |\n|---|---|---|---|")
     shown = -1
-    for t, rss, fds in sampler.samples:
+    for t, rss, fds, inodes in sampler.samples:
         if int(t // 60) != shown:
             shown = int(t // 60)
-            print(f"| {t / 60:.1f} | {rss / 1024:.1f} | {fds} |")
-    t, rss, fds = sampler.samples[-1]
-    print(f"| {t / 60:.1f} (last) | {rss / 1024:.1f} | {fds} |")
+            print(f"| {t / 60:.1f} | {rss / 1024:.1f} | {fds} | {inodes} |")
+    t, rss, fds, inodes = sampler.samples[-1]
+    print(f"| {t / 60:.1f} (last) | {rss / 1024:.1f} | {fds} | {inodes} |")
 
     after_warmup = [s for s in sampler.samples if s[0] >= args.warmup * 60]
     if len(after_warmup) < 2:
