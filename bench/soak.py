@@ -9,7 +9,9 @@ The threads of tests/workload.py share two repositories: each op is a read (ls -
 repository, cat of a snapshot's files, /_recovery, _settings.json, /_indices, /_esfs/stats)
 six times in ten, else a write (mkdir, rmdir, a restore, a settings write); each thread keeps
 at most 6 snapshots, so the cluster's size stays the same all run long. Every --every seconds
-the RSS (VmRSS) and the count of open descriptors (/proc/PID/fd) of esfs are sampled.
+the RSS (VmRSS) and the count of open descriptors (/proc/PID/fd) of esfs are sampled, with
+the kernel's FUSE inodes (/proc/slabinfo: the names the kernel holds, each a node in libfuse);
+each sample is also printed to stderr as it is taken.
 
 At the end: the curve (one row a minute), each failure kind with its count, and the checks,
 each of which makes the exit status 1 when it fails:
@@ -69,6 +71,8 @@ class Sampler(threading.Thread):
         while True:
             self.samples.append((time.time() - self.start_time, rss_kb(self.pid), descriptors(self.pid),
                                  kernel_fuse_inodes()))
+            print("sample %.0f s: RSS %d kB, %d fds, %d kernel FUSE inodes" % self.samples[-1],
+                  file=sys.stderr, flush=True)
             if self.stop_event.wait(self.every):
                 return
 
