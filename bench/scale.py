@@ -16,7 +16,11 @@ medians over the runs:
 - the snapshot blobs (snap-*.dat) the engine opened for each, with inotify on
   the repository (tests/blobwatch.py): on S3 each is a billed GET;
 - cached `stat` and cached open+read+close of one file per second, one thread;
-- esfs's peak RSS.
+- esfs's peak RSS;
+- the floor under `cat */indices`: the same files copied to a tmpfs folder, read
+  there with no FUSE at all, and through libfuse's own passthrough_ll example
+  (Debian's libfuse3-dev, built here with cc) with the kernel caching all it can
+  (`-o cache=always`): what any FUSE filesystem pays per file, with no engine.
 
 Every esfs time is also given as a ratio to the verbose=false curl of the
 same run. --check exits 1 when a bound of issue 9 is not met (those that
@@ -25,6 +29,7 @@ apply at this N).
 import argparse
 import glob
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -71,11 +76,13 @@ def timed(action):
 
 
 class Row:
-    def __init__(self, label):
+    def __init__(self, label, floor=False, scale=1.0):
         self.label, self.times, self.requests, self.blobs = label, [], [], []
+        self.floor = floor      # not esfs, nor the engine: requests and blobs do not apply
+        self.scale = scale      # measured on fewer files than snapshots: times scaled up
 
     def median_ms(self):
-        return statistics.median(self.times) * 1000
+        return statistics.median(self.times) * 1000 * self.scale
 
 
 def sample(row, action, watch, m=None, before_each=None):
@@ -90,7 +97,7 @@ def sample(row, action, watch, m=None, before_each=None):
 
 
 def run(cmd):
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def per_second(action, seconds=2.0):
@@ -106,6 +113,69 @@ def per_second(action, seconds=2.0):
 def read_file(path):
     with open(path, "rb") as f:
         f.read()
+
+
+PASSTHROUGH_SRC = "/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c"
+
+
+def passthrough_ll():
+    """libfuse's passthrough_ll example, built once into the temporary folder."""
+    out = os.path.join(tempfile.gettempdir(), "esfs-bench-passthrough_ll")
+    if not os.path.exists(out):
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], check=True,
+                               capture_output=True, text=True).stdout.split()
+        subprocess.run(["cc", "-O2", "-o", out, PASSTHROUGH_SRC, *flags], check=True)
+    return out
+
+
+# passthrough_ll holds a descriptor per directory and per file it looked up, and the hard
+# limit here is 20,000: the floor is measured on this many snapshots and scaled to N.
+FLOOR_FILES = 9000
+
+
+def copy_indices(repo_dir, dest, most):
+    """The first `most` <snapshot>/indices of the mount, copied to dest (a tmpfs folder)."""
+    for name in sorted(n for n in os.listdir(repo_dir) if not n.startswith("_"))[:most]:
+        os.mkdir(os.path.join(dest, name))
+        with open(os.path.join(repo_dir, name, "indices"), "rb") as f, \
+                open(os.path.join(dest, name, "indices"), "wb") as out:
+            out.write(f.read())
+
+
+def many_descriptors():
+    """passthrough_ll keeps a descriptor per inode it has looked up: two per snapshot here."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1 << 20, 1 << 20))     # root may
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def floor_rows(copy, runs, files, n):
+    """cat */indices of the copy: on tmpfs, then through passthrough_ll, first and cached;
+    times scaled from the copy's files to n."""
+    scale = f" ({files:,} files, times x {n / files:.2f})" if files != n else ""
+    tmpfs = Row("floor: cat */indices of a copy on tmpfs, no FUSE" + scale, floor=True, scale=n / files)
+    cold = Row("floor: the copy through libfuse's passthrough_ll, first after its mount" + scale,
+               floor=True, scale=n / files)
+    warm = Row("floor: the copy through passthrough_ll, cached (-o cache=always)" + scale,
+               floor=True, scale=n / files)
+    binary = passthrough_ll()
+    for _ in range(runs):
+        tmpfs.times.append(timed(lambda: run(["sh", "-c", f"cat {copy}/*/indices"])))
+        mnt = tempfile.mkdtemp(prefix="esfs-bench-floor-")
+        proc = subprocess.Popen([binary, "-f", "-o", f"source={copy}", "-o", "cache=always", mnt],
+                                preexec_fn=many_descriptors)
+        while not os.path.ismount(mnt):
+            time.sleep(0.05)
+        try:
+            cold.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
+            warm.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
+        finally:
+            subprocess.run(["fusermount3", "-u", mnt], check=True)
+            proc.wait()
+            os.rmdir(mnt)
+    return tmpfs, cold, warm
 
 
 def peak_rss_mb(pid):
@@ -146,6 +216,7 @@ def main():
                                            Row("ls -l <repo>, cache expired"),
                                            Row("ls -l <repo>, cached"),
                                            Row("cat <repo>/*/indices, cache expired"))
+        indices_cached = Row("cat <repo>/*/indices, cached")
         peak = 0.0
         for _ in range(args.runs):
             with Mount(engine.url, (), binary=args.binary) as m:
@@ -156,8 +227,9 @@ def main():
                 sample(cached, lambda: run(ls), watch, m)
                 cat = ["sh", "-c", f"cat {path}/*/indices"]
                 sample(indices, lambda: run(cat), watch, m, lambda: time.sleep(TTL + 0.2))
+                sample(indices_cached, lambda: run(cat), watch, m)
                 peak = max(peak, peak_rss_mb(m.proc.pid))
-        rows.update({r.label: r for r in (first, expired, cached, indices)})
+        rows.update({r.label: r for r in (first, expired, cached, indices, indices_cached)})
         # Start times kept in a state directory: the first mount asks for them, the next do not.
         kept = Row("ls -l <repo>, first after a remount, start times kept")
         state = tempfile.mkdtemp(prefix="esfs-bench-state-")
@@ -168,6 +240,16 @@ def main():
                 sample(kept, lambda: run(["ls", "-l", m.p(repo)]), watch, m)
         shutil.rmtree(state, ignore_errors=True)
         rows[kept.label] = kept
+
+    copy = tempfile.mkdtemp(prefix="esfs-bench-indices-", dir="/dev/shm")
+    with Mount(engine.url, ("cache_ttl=3600",), binary=args.binary) as m:
+        copy_indices(m.p(repo), copy, FLOOR_FILES)
+    files = min(args.snapshots, FLOOR_FILES)
+    try:
+        rows.update({r.label: r for r in floor_rows(copy, args.runs, files, args.snapshots)})
+    except (OSError, subprocess.CalledProcessError) as e:
+        print(f"no floor rows: {e}")
+    shutil.rmtree(copy, ignore_errors=True)
 
     with Mount(engine.url, ("cache_ttl=3600",), binary=args.binary) as m:
         one = m.p(repo, "s-000000", "state")
@@ -183,8 +265,10 @@ def main():
           f"medians of {args.runs}\n")
     print(f"| | ms | x verbose=false curl | requests | snap-*.dat opened |\n|---|---|---|---|---|")
     for r in rows.values():
+        counts = ("-", "-") if r.floor else (f"{statistics.median(r.requests):.0f}",
+                                              f"{statistics.median(r.blobs):.0f}")
         print(f"| {r.label} | {r.median_ms():.1f} | {r.median_ms() / base:.2f} | "
-              f"{statistics.median(r.requests):.0f} | {statistics.median(r.blobs):.0f} |")
+              f"{counts[0]} | {counts[1]} |")
     print(f"\ncached stat: {stats:,.0f}/s, cached open+read+close: {cats:,.0f}/s (one thread)")
     print(f"esfs peak RSS: {peak:.1f} MiB")
 
