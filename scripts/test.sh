@@ -33,7 +33,8 @@ else
 fi
 export ESFS_ENGINE_OFFLINE=1
 rc=0
-"${isolate[@]}" /usr/bin/python3 -m pytest tests -p no:cacheprovider -q -rfE \
+# --durations: the slowest tests, printed before the count: CI must end within 45 minutes.
+"${isolate[@]}" /usr/bin/python3 -m pytest tests -p no:cacheprovider -q -rfE --durations=30 \
 	--junitxml=build/test-results/pytest.xml "$@" || rc=$?
 
 /usr/bin/python3 - build/test-results/pytest.xml <<'PY'
