@@ -20,9 +20,17 @@ struct http_signer {
 	void *ctx;
 };
 
+/* Whether answers are asked for gzipped (-o compression=). */
+enum http_compression {
+	HTTP_COMPRESSION_AUTO,		/* from every node but one on this machine's loopback */
+	HTTP_COMPRESSION_GZIP,
+	HTTP_COMPRESSION_NONE,
+};
+
 struct http_config {
 	char **urls;			/* base URLs of the cluster's nodes, no trailing slash */
 	int nurls;
+	enum http_compression compression;
 	long connect_timeout_ms;
 	long timeout_ms;		/* reads */
 	long write_timeout_ms;		/* requests that change something: a delete can take long */
@@ -48,6 +56,9 @@ struct http_response {
 struct http;
 
 struct http *http_new(const struct http_config *cfg);
+
+/* Whether answers from the node at url are asked for gzipped: 1 or 0. */
+int http_wants_gzip(enum http_compression mode, const char *url);
 void http_free(struct http *h);
 
 /*

@@ -40,6 +40,7 @@ struct options {
 	char *logfile;
 	char *state_dir;
 	char *wait_for_cluster;
+	char *compression;
 	char *mountpoint;
 	int aws_sigv4;
 	int insecure;
@@ -74,6 +75,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("logfile=%s", logfile),
 	OPT("state_dir=%s", state_dir),
 	OPT("wait_for_cluster=%s", wait_for_cluster),
+	OPT("compression=%s", compression),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -99,6 +101,8 @@ static void usage(const char *prog)
 	       "    -o write_timeout=S     seconds a request that changes something may take (default 60)\n"
 	       "    -o nodelete            refuse every delete (snapshot, repository, restore cancel)\n"
 	       "    -o cache_ttl=S         seconds an answer is reused (default 2; 0 disables)\n"
+	       "    -o compression=C       gzip, none, or auto (default): gzip from every node\n"
+	       "                           but one on this machine's loopback\n"
 	       "    -o attr_timeout=S      seconds the kernel keeps sizes and times (default cache_ttl)\n"
 	       "    -o entry_timeout=S     seconds the kernel keeps names (default cache_ttl)\n"
 	       "    -o ro                  refuse every change\n"
@@ -227,6 +231,27 @@ static int parse_urls(char *list, struct http_config *hc)
 	return 0;
 }
 
+static int parse_compression(const char *value, enum http_compression *mode)
+{
+	static const char *const names[] = {
+		[HTTP_COMPRESSION_AUTO] = "auto",
+		[HTTP_COMPRESSION_GZIP] = "gzip",
+		[HTTP_COMPRESSION_NONE] = "none",
+	};
+
+	if (!value) {
+		*mode = HTTP_COMPRESSION_AUTO;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(value, names[i])) {
+			*mode = (enum http_compression)i;
+			return 0;
+		}
+	fprintf(stderr, "esfs: compression=%s: expected auto, gzip or none\n", value);
+	return -1;
+}
+
 /* -o log_level=, else debug with -d, else what esfs always logged. */
 static int parse_log_level(const struct options *o, int *level)
 {
@@ -337,6 +362,7 @@ static int build_mount(struct options *o, struct credentials *cred, struct esfs_
 	    parse_seconds(o->write_timeout, "write_timeout", 60, 1, &write_timeout) ||
 	    parse_seconds(o->cache_ttl, "cache_ttl", 2, 0, &m->cache_ttl) ||
 	    parse_seconds(o->wait_for_cluster, "wait_for_cluster", 0, 1, &o->wait_seconds) ||
+	    parse_compression(o->compression, &m->http.compression) ||
 	    make_absolute(&o->cacert, "cacert") || make_absolute(&o->credentials, "credentials") ||
 	    choose_state_root(o))
 		return -1;
@@ -569,6 +595,7 @@ int main(int argc, char **argv)
 	free(o.state_dir);
 	free(o.state_root);
 	free(o.wait_for_cluster);
+	free(o.compression);
 	free(o.mountpoint);
 	free(notify_socket);
 	fuse_opt_free_args(&args);

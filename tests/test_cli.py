@@ -21,7 +21,7 @@ def test_help_lists_esfs_and_fuse_options(build):
     assert out.startswith("usage: ") and "URL[,URL...] MOUNTPOINT" in out
     for option in ("credentials=FILE", "cacert=FILE", "insecure", "connect_timeout=S", "timeout=S",
                    "write_timeout=S", "cache_ttl=S", "nodelete", "aws_sigv4", "aws_region=R",
-                   "log_level=L", "logfile=FILE",
+                   "log_level=L", "logfile=FILE", "compression=C",
                    "wait_for_cluster=S", "state_dir=DIR", "/var/lib/esfs", "~/.local/state/esfs",
                    "allow_other", "-f ", "-d "):
         assert option in out, option
@@ -56,6 +56,8 @@ def test_version_names_the_libraries(build):
     (("-o", "aws_region=us-east-1", "http://127.0.0.1:9", "/tmp"), "aws_sigv4"),
     (("-o", "log_level=loud", "http://127.0.0.1:9", "/nonexistent"),
      "log_level=loud: expected error, warn, info or debug"),
+    (("-o", "compression=brotli", "http://127.0.0.1:9", "/nonexistent"),
+     "compression=brotli: expected auto, gzip or none"),
     (("-o", "logfile=/nonexistent/esfs.log", "http://127.0.0.1:9", "/nonexistent"),
      "logfile=/nonexistent/esfs.log: No such file or directory"),
 ])

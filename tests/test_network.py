@@ -1,5 +1,7 @@
 """Nothing leaves loopback: the suite runs (in scripts/test.sh) in a network namespace
-with only loopback, and esfs's AWS defaults are only used when nothing overrides them."""
+with only loopback, and esfs's AWS defaults are only used when nothing overrides them;
+answers from a node on loopback are not asked for gzipped, where it costs the engine and pays
+nothing."""
 import errno
 import os
 import socket
@@ -7,7 +9,8 @@ import subprocess
 
 import pytest
 
-from esfs_harness import ROOT
+from esfs_harness import ROOT, snapshot_names
+from faultproxy import FaultProxy
 
 isolated = pytest.mark.skipif(not os.environ.get("ESFS_TEST_ISOLATED"),
                               reason="scripts/test.sh runs the suite with only loopback")
@@ -73,3 +76,22 @@ def test_every_engine_of_the_suite_is_fetched_before_it_runs():
                               text=True, timeout=60)
         assert proc.returncode == 0, f"{kind} is not in {root}: {proc.stderr}"
         assert "already in" in proc.stderr
+
+
+@pytest.mark.parametrize("options,gzipped", [((), False), (("compression=gzip",), True),
+                                             (("compression=none",), False)],
+                         ids=["auto-on-loopback", "gzip", "none"])
+def test_answers_are_asked_for_gzipped_only_where_it_pays(engine, repo, mount, options, gzipped):
+    engine.snapshot(repo, "one", {"indices": "-*", "include_global_state": False})
+    proxy = FaultProxy(engine.port).start()
+    try:
+        m = mount(*options, urls=proxy.url)
+        assert snapshot_names(engine, repo) == ["one"]
+        assert "one" in os.listdir(m.p(repo))       # the listing, decoded when gzipped
+        with open(m.p(repo, "one", "state")) as f:
+            assert f.read().strip() == "SUCCESS"
+        asked = {path: "gzip" in headers.get("accept-encoding", "") for _, path, headers in proxy.requests}
+        assert any("/_all" in path for path in asked), asked
+        assert set(asked.values()) == {gzipped}, asked
+    finally:
+        proxy.stop()
