@@ -20,7 +20,12 @@ medians over the runs:
 - the floor under `cat */indices`: the same files copied to a tmpfs folder, read
   there with no FUSE at all, and through libfuse's own passthrough_ll example
   (Debian's libfuse3-dev, built here with cc) with the kernel caching all it can
-  (`-o cache=always`): what any FUSE filesystem pays per file, with no engine.
+  (`-o cache=always`): what any FUSE filesystem pays per file, with no engine;
+  and through that example changed to answer open with ENOSYS, which makes the
+  kernel send no open and no release for any file of the mount again: the
+  one way under that floor. esfs cannot take it: no_open holds for every file
+  of a mount, and esfs keeps per open what it must (the one answer all reads
+  of an open see, the body of a write until its close).
 
 Every esfs time is also given as a ratio to the verbose=false curl of the
 same run. --check exits 1 when a bound of issue 9 is not met (those that
@@ -117,14 +122,42 @@ def read_file(path):
 
 PASSTHROUGH_SRC = "/usr/share/doc/libfuse3-dev/examples/passthrough_ll.c"
 
+# The same example, changed to answer every open with ENOSYS: the kernel then
+# sends no open and no release for any file of the mount again (its no_open,
+# for the whole connection) and keeps their pages cached. Its reads, which
+# come with no file handle, open the file by its inode for the read.
+NO_OPEN_PATCHES = [
+    ("\tstruct lo_data *lo = lo_data(req);\n\n\tif (lo_debug(req))\n"
+     "\t\tfuse_log(FUSE_LOG_DEBUG, \"lo_open(",
+     "\tstruct lo_data *lo = lo_data(req);\n\n\treturn (void) fuse_reply_err(req, ENOSYS);\n"
+     "\tif (lo_debug(req))\n\t\tfuse_log(FUSE_LOG_DEBUG, \"lo_open("),
+    ("\tbuf.buf[0].fd = fi->fh;\n\tbuf.buf[0].pos = offset;\n\n"
+     "\tfuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);\n",
+     "\tchar by_inode[64];\n\tsprintf(by_inode, \"/proc/self/fd/%i\", lo_fd(req, ino));\n"
+     "\tint fd = open(by_inode, O_RDONLY);\n"
+     "\tbuf.buf[0].fd = fd;\n\tbuf.buf[0].pos = offset;\n\n"
+     "\tfuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);\n\tclose(fd);\n"),
+]
 
-def passthrough_ll():
-    """libfuse's passthrough_ll example, built once into the temporary folder."""
-    out = os.path.join(tempfile.gettempdir(), "esfs-bench-passthrough_ll")
-    if not os.path.exists(out):
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], check=True,
-                               capture_output=True, text=True).stdout.split()
-        subprocess.run(["cc", "-O2", "-o", out, PASSTHROUGH_SRC, *flags], check=True)
+
+def passthrough_ll(no_open=False):
+    """libfuse's passthrough_ll example (or its no-open variant), built once into the temporary folder."""
+    out = os.path.join(tempfile.gettempdir(), "esfs-bench-passthrough_ll" + ("-no-open" if no_open else ""))
+    if os.path.exists(out):
+        return out
+    with open(PASSTHROUGH_SRC) as f:
+        source = f.read()
+    for old, new in NO_OPEN_PATCHES if no_open else ():
+        if old not in source:
+            raise OSError(f"{PASSTHROUGH_SRC} is not the one this bench knows")
+        source = source.replace(old, new)
+    src = out + ".c"
+    with open(src, "w") as f:
+        f.write(source)
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fuse3"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    subprocess.run(["cc", "-O2", "-I", os.path.dirname(PASSTHROUGH_SRC), "-o", out, src, *flags],
+                   check=True)
     return out
 
 
@@ -152,30 +185,38 @@ def many_descriptors():
 
 
 def floor_rows(copy, runs, files, n):
-    """cat */indices of the copy: on tmpfs, then through passthrough_ll, first and cached;
-    times scaled from the copy's files to n."""
+    """cat */indices of the copy: on tmpfs, then through passthrough_ll and its no-open
+    variant, each first after its mount and cached; times scaled from the copy's files to n."""
     scale = f" ({files:,} files, times x {n / files:.2f})" if files != n else ""
-    tmpfs = Row("floor: cat */indices of a copy on tmpfs, no FUSE" + scale, floor=True, scale=n / files)
-    cold = Row("floor: the copy through libfuse's passthrough_ll, first after its mount" + scale,
-               floor=True, scale=n / files)
-    warm = Row("floor: the copy through passthrough_ll, cached (-o cache=always)" + scale,
-               floor=True, scale=n / files)
-    binary = passthrough_ll()
+
+    def row(label):
+        return Row("floor: " + label + scale, floor=True, scale=n / files)
+    tmpfs = row("cat */indices of a copy on tmpfs, no FUSE")
+    variants = [(passthrough_ll(), row("the copy through libfuse's passthrough_ll, first after its mount"),
+                 row("the copy through passthrough_ll, cached (-o cache=always)")),
+                (passthrough_ll(no_open=True), row("passthrough_ll answering open with ENOSYS, first"),
+                 row("passthrough_ll answering open with ENOSYS, cached"))]
     for _ in range(runs):
         tmpfs.times.append(timed(lambda: run(["sh", "-c", f"cat {copy}/*/indices"])))
-        mnt = tempfile.mkdtemp(prefix="esfs-bench-floor-")
-        proc = subprocess.Popen([binary, "-f", "-o", f"source={copy}", "-o", "cache=always", mnt],
-                                preexec_fn=many_descriptors)
-        while not os.path.ismount(mnt):
-            time.sleep(0.05)
-        try:
-            cold.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
-            warm.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
-        finally:
-            subprocess.run(["fusermount3", "-u", mnt], check=True)
-            proc.wait()
-            os.rmdir(mnt)
-    return tmpfs, cold, warm
+        for binary, cold, warm in variants:
+            time_through_fuse(binary, copy, cold, warm)
+    return [tmpfs] + [r for _, cold, warm in variants for r in (cold, warm)]
+
+
+def time_through_fuse(binary, copy, cold, warm):
+    """One mount of a passthrough_ll build over the copy: cat */indices twice."""
+    mnt = tempfile.mkdtemp(prefix="esfs-bench-floor-")
+    proc = subprocess.Popen([binary, "-f", "-o", f"source={copy}", "-o", "cache=always", mnt],
+                            preexec_fn=many_descriptors, stderr=subprocess.DEVNULL)
+    while not os.path.ismount(mnt):
+        time.sleep(0.05)
+    try:
+        cold.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
+        warm.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], check=True)
+        proc.wait()
+        os.rmdir(mnt)
 
 
 def peak_rss_mb(pid):
@@ -194,6 +235,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "esfs"))
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("-o", dest="options", action="append", default=[],
+                    help="a mount option of esfs for every mount (compression=gzip, say)")
     args = ap.parse_args()
 
     engine = Engine(args.engine, args.port or ENGINE_PORTS[args.engine]).start()
@@ -219,7 +262,7 @@ def main():
         indices_cached = Row("cat <repo>/*/indices, cached")
         peak = 0.0
         for _ in range(args.runs):
-            with Mount(engine.url, (), binary=args.binary) as m:
+            with Mount(engine.url, args.options, binary=args.binary) as m:
                 path = m.p(repo)
                 ls = ["ls", "-l", path]
                 sample(first, lambda: run(ls), watch, m)
@@ -233,10 +276,10 @@ def main():
         # Start times kept in a state directory: the first mount asks for them, the next do not.
         kept = Row("ls -l <repo>, first after a remount, start times kept")
         state = tempfile.mkdtemp(prefix="esfs-bench-state-")
-        with Mount(engine.url, (), binary=args.binary, state_dir=state) as m:
+        with Mount(engine.url, args.options, binary=args.binary, state_dir=state) as m:
             run(["ls", "-l", m.p(repo)])
         for _ in range(args.runs):
-            with Mount(engine.url, (), binary=args.binary, state_dir=state) as m:
+            with Mount(engine.url, args.options, binary=args.binary, state_dir=state) as m:
                 sample(kept, lambda: run(["ls", "-l", m.p(repo)]), watch, m)
         shutil.rmtree(state, ignore_errors=True)
         rows[kept.label] = kept
@@ -262,7 +305,7 @@ def main():
     nodes = engine.ok("GET", "/_nodes/_local?filter_path=nodes.*.version")["nodes"]
     version = next(iter(nodes.values()))["version"]
     print(f"\n{args.engine} {version}, {args.snapshots} snapshots, fs repository, "
-          f"medians of {args.runs}\n")
+          f"medians of {args.runs}{''.join(' -o ' + o for o in args.options)}\n")
     print(f"| | ms | x verbose=false curl | requests | snap-*.dat opened |\n|---|---|---|---|---|")
     for r in rows.values():
         counts = ("-", "-") if r.floor else (f"{statistics.median(r.requests):.0f}",
