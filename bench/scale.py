@@ -105,6 +105,11 @@ def run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def cat_indices(folder):
+    """The command that reads every <snapshot>/indices under folder, as a user would type it."""
+    return ["sh", "-c", f"cat {folder}/*/indices"]
+
+
 def per_second(action, seconds=2.0):
     n, deadline = 0, time.perf_counter() + seconds
     start = time.perf_counter()
@@ -197,7 +202,7 @@ def floor_rows(copy, runs, files, n):
                 (passthrough_ll(no_open=True), row("passthrough_ll answering open with ENOSYS, first"),
                  row("passthrough_ll answering open with ENOSYS, cached"))]
     for _ in range(runs):
-        tmpfs.times.append(timed(lambda: run(["sh", "-c", f"cat {copy}/*/indices"])))
+        tmpfs.times.append(timed(lambda: run(cat_indices(copy))))
         for binary, cold, warm in variants:
             time_through_fuse(binary, copy, cold, warm)
     return [tmpfs] + [r for _, cold, warm in variants for r in (cold, warm)]
@@ -211,8 +216,8 @@ def time_through_fuse(binary, copy, cold, warm):
     while not os.path.ismount(mnt):
         time.sleep(0.05)
     try:
-        cold.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
-        warm.times.append(timed(lambda: run(["sh", "-c", f"cat {mnt}/*/indices"])))
+        cold.times.append(timed(lambda: run(cat_indices(mnt))))
+        warm.times.append(timed(lambda: run(cat_indices(mnt))))
     finally:
         subprocess.run(["fusermount3", "-u", mnt], check=True)
         proc.wait()
@@ -268,7 +273,7 @@ def main():
                 sample(first, lambda: run(ls), watch, m)
                 sample(expired, lambda: run(ls), watch, m, lambda: time.sleep(TTL + 0.2))
                 sample(cached, lambda: run(ls), watch, m)
-                cat = ["sh", "-c", f"cat {path}/*/indices"]
+                cat = cat_indices(path)
                 sample(indices, lambda: run(cat), watch, m, lambda: time.sleep(TTL + 0.2))
                 sample(indices_cached, lambda: run(cat), watch, m)
                 peak = max(peak, peak_rss_mb(m.proc.pid))
