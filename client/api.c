@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/jsonscan.h"
 #include "client/log.h"
 #include "client/repoguard.h"
 #include "client/snaplist.h"
@@ -491,21 +492,27 @@ static int is_start_ms(const cJSON *start)
 	return cJSON_IsNumber(start) && start->valuedouble >= 0 && start->valuedouble <= START_MS_MAX;
 }
 
-void api_snapshot_starts_settle(struct snaplist *l, const cJSON *answer)
+/* One snapshot of the start times answer, parsed alone (see json_array_each). */
+static int settle_element(const char *element, size_t len, void *ctx)
 {
-	const cJSON *snapshot;
+	struct snaplist *l = ctx;
+	cJSON *snapshot = cJSON_ParseWithLength(element, len);
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(snapshot, "snapshot");
+	struct snap_row *row = cJSON_IsString(name) ? snaplist_find(l, name->valuestring) : NULL;
+	const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(snapshot, "uuid");
+	const cJSON *start = cJSON_GetObjectItemCaseSensitive(snapshot, "start_time_in_millis");
 
-	cJSON_ArrayForEach(snapshot, cJSON_GetObjectItemCaseSensitive(answer, "snapshots")) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(snapshot, "snapshot");
-		struct snap_row *row = cJSON_IsString(name) ? snaplist_find(l, name->valuestring) : NULL;
-		const cJSON *uuid = cJSON_GetObjectItemCaseSensitive(snapshot, "uuid");
-		const cJSON *start = cJSON_GetObjectItemCaseSensitive(snapshot, "start_time_in_millis");
+	/* Deleted and taken again meanwhile: not the one listed. */
+	if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && is_start_ms(start) &&
+	    cJSON_IsString(uuid) && !strcmp(uuid->valuestring, row->uuid))
+		snaplist_settle(l, row, (long long)start->valuedouble);
+	cJSON_Delete(snapshot);
+	return 0;
+}
 
-		/* Deleted and taken again meanwhile: not the one listed. */
-		if (row && atomic_load(&row->start_ms) == SNAP_START_ASKING && is_start_ms(start) &&
-		    cJSON_IsString(uuid) && !strcmp(uuid->valuestring, row->uuid))
-			snaplist_settle(l, row, (long long)start->valuedouble);
-	}
+void api_snapshot_starts_settle(struct snaplist *l, const char *body, size_t len)
+{
+	json_array_each(body, len, "snapshots", settle_element, l);
 }
 
 /* Settles the claimed rows the answer left out: missing, or unknown again after a failure. */
@@ -529,19 +536,17 @@ static int fetch_starts(struct client *cl, const char *repo, struct snaplist *l,
 {
 	struct buf target = BUF_INIT, body = BUF_INIT;
 	struct claims claims = { 0 };
-	cJSON *answer;
 	int rc = starts_target(repo, l, &target, &claims);
 
 	if (rc == 0)
 		rc = client_read(cl, target.data, &body, err);
 	else if (rc != -EALREADY)
 		errmap_set(err, ENOMEM, "out_of_memory", "request target");
-	answer = rc ? NULL : cJSON_ParseWithLength(body.data ? body.data : "", body.len);
-	api_snapshot_starts_settle(l, answer);
+	if (rc == 0)
+		api_snapshot_starts_settle(l, body.data ? body.data : "", body.len);
 	settle_rest(l, &claims, rc ? SNAP_START_UNKNOWN : SNAP_START_MISSING);
 	if (rc == 0 && any_kept(&claims))
 		save_starts(cl, repo, l);
-	cJSON_Delete(answer);
 	free(claims.rows);
 	buf_free(&body);
 	buf_free(&target);

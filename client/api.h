@@ -49,7 +49,7 @@ int api_snapshot_start(struct client *cl, const char *repo, struct snaplist *l, 
  * request names with the same UUID, to the start time it gives. Used by
  * api_snapshot_start; not static so that tests/fuzz can feed it answers.
  */
-void api_snapshot_starts_settle(struct snaplist *l, const struct cJSON *answer);
+void api_snapshot_starts_settle(struct snaplist *l, const char *body, size_t len);
 /* GET /_snapshot/<repo>/<snapshot> */
 int api_snapshot_info(struct client *cl, const char *repo, const char *snap, struct cached **out,
 		      struct esfs_error *err);

@@ -5,6 +5,7 @@
  */
 #include "client/jsonscan.h"
 
+#include <errno.h>
 #include <string.h>
 
 enum {
@@ -194,4 +195,95 @@ enum json_scan json_scan_object(const char *text, size_t len, size_t *error_at)
 
 	json_scanner_init(&sc);
 	return json_scanner_feed(&sc, text, len, error_at);
+}
+
+/*
+ * The walk below runs on text json_scan_object found complete, so it only
+ * tells strings from structure: every bracket, comma and colon is where the
+ * grammar allows, and no index runs past len.
+ */
+static size_t skip_space(const char *t, size_t len, size_t i)
+{
+	while (i < len && is_space((unsigned char)t[i]))
+		i++;
+	return i;
+}
+
+/* From a string's opening quote to just past its closing one. */
+static size_t skip_string(const char *t, size_t len, size_t i)
+{
+	for (i++; i < len && t[i] != '"'; i++)
+		if (t[i] == '\\')
+			i++;
+	return i + 1;
+}
+
+/* From a value's first byte to just past its last. */
+static size_t skip_value(const char *t, size_t len, size_t i)
+{
+	int depth = 0;
+
+	while (i < len) {
+		char c = t[i];
+
+		if (c == '"') {
+			i = skip_string(t, len, i);
+			if (!depth)
+				return i;
+		} else if (c == '{' || c == '[') {
+			depth++, i++;
+		} else if (c == '}' || c == ']') {
+			if (!depth)
+				return i;	/* the end of the container a scalar is in */
+			if (!--depth)
+				return i + 1;
+			i++;
+		} else if (!depth && (c == ',' || is_space((unsigned char)c))) {
+			return i;
+		} else {
+			i++;
+		}
+	}
+	return i;
+}
+
+static int each_element(const char *t, size_t len, size_t i,
+			int (*each)(const char *, size_t, void *), void *ctx)
+{
+	for (i = skip_space(t, len, i + 1); t[i] != ']'; i = skip_space(t, len, i + 1)) {
+		size_t start = i;
+		int rc;
+
+		i = skip_value(t, len, i);
+		rc = each(t + start, i - start, ctx);
+		if (rc)
+			return rc;
+		i = skip_space(t, len, i);
+		if (t[i] == ']')
+			break;
+	}
+	return 0;
+}
+
+int json_array_each(const char *text, size_t len, const char *member,
+		    int (*each)(const char *element, size_t element_len, void *ctx), void *ctx)
+{
+	size_t at, mlen = strlen(member), i;
+
+	if (json_scan_object(text, len, &at) != JSON_COMPLETE)
+		return -EPROTO;
+	for (i = skip_space(text, len, skip_space(text, len, 0) + 1); text[i] == '"';) {
+		size_t key = i;
+		int named;
+
+		i = skip_string(text, len, i);
+		named = i - key == mlen + 2 && !memcmp(text + key + 1, member, mlen);
+		i = skip_space(text, len, skip_space(text, len, i) + 1);	/* past the ':' */
+		if (named)
+			return text[i] == '[' ? each_element(text, len, i, each, ctx) : -EPROTO;
+		i = skip_space(text, len, skip_value(text, len, i));
+		if (text[i] == ',')
+			i = skip_space(text, len, i + 1);
+	}
+	return 0;
 }

@@ -43,4 +43,17 @@ enum json_scan json_scanner_feed(struct json_scanner *sc, const char *data, size
 /* Classifies a whole text at once. */
 enum json_scan json_scan_object(const char *text, size_t len, size_t *error_at);
 
+/*
+ * Calls each(element, element_len, ctx) for every element of the array that
+ * is the value of member in the object text, in order, without a parse tree
+ * of the whole: an answer listing 100,000 snapshots is then parsed one
+ * snapshot at a time, and its tree never takes more than one's memory. The
+ * member is matched as written (keys with escapes are not decoded); the first
+ * of the name counts, as cJSON_GetObjectItem's. Returns 0 (also when text has
+ * no such member), what each returned when not 0, or -EPROTO when text is not
+ * one JSON object or that member is not an array.
+ */
+int json_array_each(const char *text, size_t len, const char *member,
+		    int (*each)(const char *element, size_t element_len, void *ctx), void *ctx);
+
 #endif

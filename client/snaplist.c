@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/jsonscan.h"
+
 struct snaplist {
 	size_t count;
 	struct snap_row *rows;
@@ -31,20 +33,6 @@ static uint32_t name_hash(const char *name)
 static const char *string_of(const cJSON *snapshot, const char *member)
 {
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snapshot, member));
-}
-
-/* The bytes a snapshot's strings take in the block, terminators included. */
-static size_t strings_size(const cJSON *snapshot)
-{
-	const char *uuid = string_of(snapshot, "uuid"), *state = string_of(snapshot, "state");
-	size_t n = strlen(string_of(snapshot, "snapshot")) + 1;
-	const cJSON *index;
-
-	n += (uuid ? strlen(uuid) : 0) + 1 + (state ? strlen(state) : 0) + 1 + 1;
-	cJSON_ArrayForEach(index, cJSON_GetObjectItemCaseSensitive(snapshot, "indices"))
-		if (cJSON_IsString(index))
-			n += strlen(index->valuestring) + 1;
-	return n;
 }
 
 static char *put_string(char **at, const char *s)
@@ -106,59 +94,126 @@ static void index_row(struct snaplist *l, size_t i)
 	l->slots[slot] = (uint32_t)(i + 1);
 }
 
-/* Each a named snapshot; a name the engine gave twice is kept once. */
-static int build(struct snaplist *l, const cJSON *snapshots)
-{
-	const cJSON *snapshot;
-	size_t size = 0, slots = 4;
-	char *at;
+/*
+ * The block of strings is sized before any element is parsed, for the worst
+ * case: no string is longer decoded than written between its quotes, and
+ * each takes at most its two quotes' bytes for its ending. A missing UUID or
+ * state and the index list's terminator take one more each, and a row's
+ * element is at least {"snapshot":""}, 15 bytes: 3 more per 15 at most.
+ */
+#define MIN_ELEMENT 15
 
-	cJSON_ArrayForEach(snapshot, snapshots) {
-		if (!string_of(snapshot, "snapshot"))
-			return -EPROTO;
-		size += strings_size(snapshot);
-		l->count++;
+struct filling {
+	struct snaplist *l;
+	size_t room;		/* rows allocated */
+	char *at;
+};
+
+static int add_row(struct filling *f, const cJSON *snapshot)
+{
+	struct snaplist *l = f->l;
+
+	if (l->count == f->room) {
+		size_t room = f->room ? 2 * f->room : 64;
+		struct snap_row *rows = realloc(l->rows, room * sizeof(*rows));
+
+		if (!rows)
+			return -ENOMEM;
+		l->rows = rows;
+		f->room = room;
 	}
+	return fill_row(&l->rows[l->count++], snapshot, &f->at);
+}
+
+/* One snapshot of the answer, parsed alone. */
+static int fill_element(const char *element, size_t len, void *ctx)
+{
+	cJSON *snapshot = cJSON_ParseWithLength(element, len);
+	int rc = string_of(snapshot, "snapshot") ? add_row(ctx, snapshot) : -EPROTO;
+
+	cJSON_Delete(snapshot);
+	return rc;
+}
+
+/* The index by name, made once every row is in; a name the engine gave twice is kept once. */
+static int index_rows(struct snaplist *l)
+{
+	size_t slots = 4, kept = 0;
+
 	while (slots < 2 * l->count)
 		slots *= 2;
 	l->mask = slots - 1;
-	l->rows = calloc(l->count ? l->count : 1, sizeof(*l->rows));
 	l->slots = calloc(slots, sizeof(*l->slots));
-	l->strings = malloc(size ? size : 1);
-	if (!l->rows || !l->slots || !l->strings)
+	if (!l->slots)
 		return -ENOMEM;
-	l->strings_len = size;
-	at = l->strings;
-	l->count = 0;
-	cJSON_ArrayForEach(snapshot, snapshots) {
-		if (snaplist_find(l, string_of(snapshot, "snapshot")))
+	for (size_t i = 0; i < l->count; i++) {
+		if (snaplist_find(l, l->rows[i].name))
 			continue;
-		if (fill_row(&l->rows[l->count], snapshot, &at))
-			return -ENOMEM;
-		index_row(l, l->count++);
+		l->rows[kept] = l->rows[i];
+		index_row(l, kept++);
+	}
+	l->count = kept;
+	/* Rows grew by doubling: give back what the index did not keep (nothing points into them yet). */
+	if (kept) {
+		struct snap_row *rows = realloc(l->rows, kept * sizeof(*rows));
+
+		if (rows)
+			l->rows = rows;
 	}
 	return 0;
 }
 
-int snaplist_parse(const char *body, size_t len, struct snaplist **out)
+/* Keeps only the bytes used of the block sized for the worst case (a copy: the rows point into it). */
+static void trim_strings(struct snaplist *l, size_t used)
 {
-	cJSON *answer = cJSON_ParseWithLength(body, len);
-	const cJSON *snapshots = cJSON_GetObjectItemCaseSensitive(answer, "snapshots");
-	struct snaplist *l;
+	char *block = malloc(used ? used : 1);
+
+	if (!block)
+		return;
+	memcpy(block, l->strings, used);
+	for (size_t i = 0; i < l->count; i++) {
+		struct snap_row *row = &l->rows[i];
+
+		row->name = block + (row->name - l->strings);
+		row->uuid = block + (row->uuid - l->strings);
+		row->state = block + (row->state - l->strings);
+		row->indices = block + (row->indices - l->strings);
+	}
+	free(l->strings);
+	l->strings = block;
+	l->strings_len = used;
+}
+
+static int build(struct snaplist *l, const char *body, size_t len)
+{
+	struct filling fill = { .l = l };
+	size_t bound = len + 3 * (len / MIN_ELEMENT + 1);
 	int rc;
 
-	/* filter_path leaves "{}" of an answer with no snapshots at all. */
-	if (!cJSON_IsObject(answer) || (snapshots && !cJSON_IsArray(snapshots))) {
-		cJSON_Delete(answer);
-		return -EPROTO;
-	}
-	l = calloc(1, sizeof(*l));
+	l->strings = malloc(bound);
+	if (!l->strings)
+		return -ENOMEM;
+	l->strings_len = bound;
+	fill.at = l->strings;
+	rc = json_array_each(body, len, "snapshots", fill_element, &fill);
+	if (!rc)
+		rc = index_rows(l);
+	if (!rc)
+		trim_strings(l, (size_t)(fill.at - l->strings));
+	return rc;
+}
+
+/* The answer is never parsed whole: a tree of it takes ten times its size (see json_array_each). */
+int snaplist_parse(const char *body, size_t len, struct snaplist **out)
+{
+	struct snaplist *l = calloc(1, sizeof(*l));
+	int rc;
+
 	if (l) {
 		pthread_mutex_init(&l->lock, NULL);
 		pthread_cond_init(&l->settled, NULL);
 	}
-	rc = l ? build(l, snapshots) : -ENOMEM;
-	cJSON_Delete(answer);
+	rc = l ? build(l, body, len) : -ENOMEM;
 	if (rc) {
 		snaplist_free(l);
 		return rc;

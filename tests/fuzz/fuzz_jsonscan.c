@@ -3,8 +3,12 @@
  * of any size, and a byte at a time, gets the verdict and error offset it
  * gets whole; a verdict, once invalid or complete, does not go back to
  * incomplete; and a text it calls a complete object is one cJSON reads.
+ * json_array_each gives the elements cJSON finds in the first member's
+ * array, each one cJSON reads as that element, and refuses what the scanner
+ * does not call complete.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +59,51 @@ static void check_cjson_agrees(const char *text)
 	cJSON_Delete(json);
 }
 
+struct walk {
+	const cJSON *next;	/* the element cJSON expects next */
+	size_t count;
+};
+
+/* Printed, not cJSON_Compare: that looks a key up by name, and finds a repeated one's first value only. */
+static int check_element(const char *element, size_t len, void *ctx)
+{
+	struct walk *w = ctx;
+	cJSON *alone = cJSON_ParseWithLength(element, len);
+	char *got, *want;
+
+	FUZZ_CHECK(w->next != NULL && alone != NULL);
+	got = cJSON_PrintUnformatted(alone);
+	want = cJSON_PrintUnformatted(w->next);
+	FUZZ_CHECK(got && want && !strcmp(got, want));
+	free(got);
+	free(want);
+	cJSON_Delete(alone);
+	w->next = w->next->next;
+	w->count++;
+	return 0;
+}
+
+/* Only for texts with no escape: the walk matches a key as written, cJSON as decoded. */
+static void check_array_walk(const char *text, size_t size, enum json_scan whole)
+{
+	cJSON *json = whole == JSON_COMPLETE ? cJSON_ParseWithLength(text, size) : NULL;
+	const cJSON *first = json ? json->child : NULL;
+	struct walk w = { 0 };
+	int rc;
+
+	if (whole != JSON_COMPLETE) {
+		FUZZ_CHECK(json_array_each(text, size, "s", check_element, &w) == -EPROTO);
+		return;
+	}
+	if (first && !memchr(text, '\\', size)) {
+		w.next = cJSON_IsArray(first) ? first->child : NULL;
+		rc = json_array_each(text, size, first->string, check_element, &w);
+		FUZZ_CHECK(rc == (cJSON_IsArray(first) ? 0 : -EPROTO));
+		FUZZ_CHECK(!cJSON_IsArray(first) || (w.next == NULL && w.count == (size_t)cJSON_GetArraySize(first)));
+	}
+	cJSON_Delete(json);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_text(data, size);
@@ -68,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(whole != JSON_INVALID || whole_at < size);
 	if (whole == JSON_COMPLETE)
 		check_cjson_agrees(text);
+	check_array_walk(text, size, whole);
 	free(text);
 	return 0;
 }

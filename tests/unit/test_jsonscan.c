@@ -1,3 +1,6 @@
+#include <errno.h>
+
+#include "client/buf.h"
 #include "client/jsonscan.h"
 #include "unit.h"
 
@@ -107,6 +110,77 @@ static void a_megabyte_in_single_bytes_is_scanned_once(void)
 	CHECK_INT(sc.pos, 7 + (1 << 20) + 2);
 }
 
+/* Each element's bytes, one per line, as json_array_each gives them. */
+static int collect(const char *element, size_t len, void *ctx)
+{
+	struct buf *out = ctx;
+
+	return buf_append(out, element, len) || buf_puts(out, "\n") ? -ENOMEM : 0;
+}
+
+static int elements(const char *text, const char *member, struct buf *out)
+{
+	buf_free(out);
+	return json_array_each(text, strlen(text), member, collect, out);
+}
+
+static void array_elements_one_by_one(void)
+{
+	struct buf out = BUF_INIT;
+
+	CHECK_INT(elements("{\"snapshots\":[{\"snapshot\":\"a\"}, {\"snapshot\":\"b\",\"indices\":[\"x\"]}]}",
+			   "snapshots", &out), 0);
+	CHECK_STR(out.data, "{\"snapshot\":\"a\"}\n{\"snapshot\":\"b\",\"indices\":[\"x\"]}\n");
+	/* Brackets, commas and quotes inside strings are not structure. */
+	CHECK_INT(elements(" { \"s\" : [ \"],[\\\"{\" , {\"k\":\"}\"} ,\n 12 ,true,[[]] ] } ", "s", &out), 0);
+	CHECK_STR(out.data, "\"],[\\\"{\"\n{\"k\":\"}\"}\n12\ntrue\n[[]]\n");
+	/* The member after others, whose values hold arrays and objects of their own. */
+	CHECK_INT(elements("{\"a\":{\"s\":[9]},\"b\":[\"s\"],\"c\":-1.5e3,\"s\":[null]}", "s", &out), 0);
+	CHECK_STR(out.data, "null\n");
+	buf_free(&out);
+}
+
+static void array_elements_of_nothing(void)
+{
+	struct buf out = BUF_INIT;
+
+	CHECK_INT(elements("{}", "snapshots", &out), 0);
+	CHECK(out.len == 0);
+	CHECK_INT(elements("{\"snapshots\":[ ]}", "snapshots", &out), 0);
+	CHECK(out.len == 0);
+	/* Only the name as written: a longer or shorter key is another member. */
+	CHECK_INT(elements("{\"snapshotsx\":[1],\"snapshot\":[2]}", "snapshots", &out), 0);
+	CHECK(out.len == 0);
+	/* The first of a name, as cJSON_GetObjectItem's. */
+	CHECK_INT(elements("{\"s\":[1],\"s\":[2]}", "s", &out), 0);
+	CHECK_STR(out.data, "1\n");
+	buf_free(&out);
+}
+
+static int stop_at_second(const char *element, size_t len, void *ctx)
+{
+	int *seen = ctx;
+
+	(void)element;
+	(void)len;
+	return ++*seen == 2 ? -EIO : 0;
+}
+
+static void array_elements_refused_or_stopped(void)
+{
+	static const char *const bad[] = { "", "[1]", "{\"s\":[1,]}", "{\"s\":[1]", "{\"s\":[1]}x",
+		"{\"s\":{\"a\":1}}", "{\"s\":\"[1]\"}" };
+	struct buf out = BUF_INIT;
+	int seen = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(elements(bad[i], "s", &out), -EPROTO);
+	CHECK(out.len == 0);
+	CHECK_INT(json_array_each("{\"s\":[1,2,3]}", 13, "s", stop_at_second, &seen), -EIO);
+	CHECK_INT(seen, 2);
+	buf_free(&out);
+}
+
 static const struct unit_case cases[] = {
 	{ "pieces_scan_as_the_whole", pieces_scan_as_the_whole },
 	{ "a_megabyte_in_single_bytes_is_scanned_once", a_megabyte_in_single_bytes_is_scanned_once },
@@ -115,6 +189,9 @@ static const struct unit_case cases[] = {
 	{ "garbage_is_invalid_at_once", garbage_is_invalid_at_once },
 	{ "embedded_nul_is_invalid", embedded_nul_is_invalid },
 	{ "nesting_is_bounded", nesting_is_bounded },
+	{ "array_elements_one_by_one", array_elements_one_by_one },
+	{ "array_elements_of_nothing", array_elements_of_nothing },
+	{ "array_elements_refused_or_stopped", array_elements_refused_or_stopped },
 	{ NULL, NULL },
 };
 
