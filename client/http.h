@@ -56,10 +56,10 @@ struct http_response {
 struct http;
 
 struct http *http_new(const struct http_config *cfg);
+void http_free(struct http *h);
 
 /* Whether answers from the node at url are asked for gzipped: 1 or 0. */
 int http_wants_gzip(enum http_compression mode, const char *url);
-void http_free(struct http *h);
 
 /*
  * Sends METHOD target (an already encoded "/path?query") with an optional JSON

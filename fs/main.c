@@ -239,10 +239,8 @@ static int parse_compression(const char *value, enum http_compression *mode)
 		[HTTP_COMPRESSION_NONE] = "none",
 	};
 
-	if (!value) {
-		*mode = HTTP_COMPRESSION_AUTO;
-		return 0;
-	}
+	if (!value)
+		value = names[HTTP_COMPRESSION_AUTO];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(value, names[i])) {
 			*mode = (enum http_compression)i;
