@@ -244,14 +244,12 @@ static int list_into(const char *path, struct dir_listing *dl)
 }
 
 /* An entry whose attributes went to the kernel with the listing: a flush must reach it too. */
-static void note_entry(const char *dir, const char *name)
+static void note_entry(const char *dir, const char *name, struct buf *path)
 {
-	struct buf path = BUF_INIT;
-
+	buf_reset(path);
 	if (strcmp(name, ".") && strcmp(name, "..") &&
-	    buf_printf(&path, "%s/%s", strcmp(dir, "/") ? dir : "", name) == 0)
-		pagecache_note(current_ctx()->pagecache, path.data);
-	buf_free(&path);
+	    buf_printf(path, "%s/%s", strcmp(dir, "/") ? dir : "", name) == 0)
+		pagecache_note(current_ctx()->pagecache, path->data);
 }
 
 /*
@@ -265,6 +263,7 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 {
 	struct dir_listing *dl = (struct dir_listing *)(uintptr_t)fi->fh;
 	const struct esfs *fs = current_fs();
+	struct buf entry_path = BUF_INIT;	/* one for the chunk: 10,000 entries, one malloc */
 	int rc = 0;
 
 	if (offset == 0)
@@ -278,8 +277,9 @@ static int esfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off
 		if (filler(buf, e->name, &st, (off_t)i + 1, plus ? FUSE_FILL_DIR_PLUS : 0))
 			break;	/* the chunk is full: the next starts at i */
 		if (plus)
-			note_entry(path, e->name);
+			note_entry(path, e->name, &entry_path);
 	}
+	buf_free(&entry_path);
 	return rc;
 }
 

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#define BUCKETS 4096
+/* The table starts with this many chains and doubles past two paths per chain. */
+#define FIRST_BUCKETS 4096
 /*
  * Past this many paths all are forgotten: the next open of each drops its
  * pages once, and a flush misses the attributes forgotten, which the kernel
@@ -37,7 +38,8 @@ struct pagecache {
 	size_t count;
 	size_t added;		/* new paths since the last sweep */
 	double keep_seconds;
-	struct served *buckets[BUCKETS];
+	size_t nbuckets;	/* a power of two */
+	struct served **buckets;
 };
 
 static uint64_t fnv1a(const void *data, size_t len, uint64_t h)
@@ -55,9 +57,16 @@ struct pagecache *pagecache_new(double keep_seconds)
 {
 	struct pagecache *pc = calloc(1, sizeof(*pc));
 
+	if (pc)
+		pc->buckets = calloc(FIRST_BUCKETS, sizeof(*pc->buckets));
+	if (pc && !pc->buckets) {
+		free(pc);
+		return NULL;
+	}
 	if (pc) {
 		pthread_mutex_init(&pc->lock, NULL);
 		pc->keep_seconds = keep_seconds;
+		pc->nbuckets = FIRST_BUCKETS;
 	}
 	return pc;
 }
@@ -73,7 +82,7 @@ static double now_seconds(void)
 /* Drops the paths unused for keep_seconds; under the lock. */
 static void sweep_unused(struct pagecache *pc, double now)
 {
-	for (size_t b = 0; b < BUCKETS; b++) {
+	for (size_t b = 0; b < pc->nbuckets; b++) {
 		struct served **link = &pc->buckets[b];
 
 		while (*link) {
@@ -93,7 +102,7 @@ static void sweep_unused(struct pagecache *pc, double now)
 
 static void forget_all(struct pagecache *pc)
 {
-	for (size_t b = 0; b < BUCKETS; b++) {
+	for (size_t b = 0; b < pc->nbuckets; b++) {
 		while (pc->buckets[b]) {
 			struct served *s = pc->buckets[b];
 
@@ -111,7 +120,40 @@ void pagecache_free(struct pagecache *pc)
 		return;
 	forget_all(pc);
 	pthread_mutex_destroy(&pc->lock);
+	free(pc->buckets);
 	free(pc);
+}
+
+static size_t bucket_of(const struct pagecache *pc, const char *path)
+{
+	return (size_t)fnv1a(path, strlen(path), FNV_OFFSET) & (pc->nbuckets - 1);
+}
+
+/*
+ * Twice the chains, so that they stay short however many snapshots a mount
+ * sees (a listing of 100,000 notes as many paths). Without the memory, the
+ * chains only grow longer.
+ */
+static void grow(struct pagecache *pc)
+{
+	size_t old_n = pc->nbuckets;
+	struct served **old = pc->buckets, **buckets = calloc(2 * old_n, sizeof(*buckets));
+
+	if (!buckets)
+		return;
+	pc->buckets = buckets;
+	pc->nbuckets = 2 * old_n;
+	for (size_t b = 0; b < old_n; b++) {
+		while (old[b]) {
+			struct served *s = old[b];
+			size_t to = bucket_of(pc, s->path);
+
+			old[b] = s->next;
+			s->next = buckets[to];
+			buckets[to] = s;
+		}
+	}
+	free(old);
 }
 
 static struct served *add(struct pagecache *pc, size_t b, const char *path)
@@ -131,13 +173,15 @@ static struct served *add(struct pagecache *pc, size_t b, const char *path)
 	pc->buckets[b] = s;
 	pc->count++;
 	pc->added++;
+	if (pc->count > 2 * pc->nbuckets)
+		grow(pc);
 	return s;
 }
 
 /* path's record, made if it has none (*made then says so), or NULL; under the lock. */
 static struct served *find_or_add(struct pagecache *pc, const char *path, int *made)
 {
-	size_t b = (size_t)(fnv1a(path, strlen(path), FNV_OFFSET) % BUCKETS);
+	size_t b = bucket_of(pc, path);
 	struct served *s;
 
 	for (s = pc->buckets[b]; s && strcmp(s->path, path); s = s->next)
@@ -188,7 +232,7 @@ char **pagecache_take_all(struct pagecache *pc, size_t *count)
 
 	pthread_mutex_lock(&pc->lock);
 	names = pc->count ? malloc(pc->count * sizeof(*names)) : NULL;
-	for (size_t b = 0; names && b < BUCKETS; b++)
+	for (size_t b = 0; names && b < pc->nbuckets; b++)
 		for (struct served *s = pc->buckets[b]; s; s = s->next)
 			if ((names[n] = strdup(s->path)))
 				n++;

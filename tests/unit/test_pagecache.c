@@ -57,6 +57,23 @@ static void many_paths_never_kept_wrongly(void)
 	pagecache_free(pc);
 }
 
+/* A listing of 100,000 snapshots notes as many paths: each still found once the table has grown. */
+static void every_path_found_as_the_table_grows(void)
+{
+	struct pagecache *pc = pagecache_new(3600);
+	char path[64];
+	int kept = 0;
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 100000; i++) {
+			snprintf(path, sizeof(path), "/r/s-%d/state", i);
+			kept += serve(pc, path, "SUCCESS\n");
+		}
+	}
+	CHECK_INT(kept, 100000);
+	pagecache_free(pc);
+}
+
 /* Serves n other paths, enough for a sweep to run. */
 static void serve_others(struct pagecache *pc, int n)
 {
@@ -119,6 +136,7 @@ static const struct unit_case cases[] = {
 	{ "kept_only_while_the_bytes_are_the_same", kept_only_while_the_bytes_are_the_same },
 	{ "each_path_on_its_own", each_path_on_its_own },
 	{ "many_paths_never_kept_wrongly", many_paths_never_kept_wrongly },
+	{ "every_path_found_as_the_table_grows", every_path_found_as_the_table_grows },
 	{ "a_flush_takes_every_path_once", a_flush_takes_every_path_once },
 	{ "paths_unused_for_long_are_forgotten", paths_unused_for_long_are_forgotten },
 	{ NULL, NULL },
