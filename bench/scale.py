@@ -17,9 +17,10 @@ medians over the runs:
   the repository (tests/blobwatch.py): on S3 each is a billed GET;
 - cached `stat` and cached open+read+close of one file per second, one thread;
 - esfs's peak RSS;
-- the floor under `cat */indices`: the same files copied to a tmpfs folder, read
-  there with no FUSE at all, and through libfuse's own passthrough_ll example
-  (Debian's libfuse3-dev, built here with cc) with the kernel caching all it can
+- the floor under `ls -l` and `cat */indices`: the same folders and files copied
+  to a tmpfs folder, listed and read there with no FUSE at all, and through
+  libfuse's own passthrough_ll example (Debian's libfuse3-dev, built here with
+  cc) with the kernel caching all it can
   (`-o cache=always`): what any FUSE filesystem pays per file, with no engine;
   and through that example changed to answer open with ENOSYS, which makes the
   kernel send no open and no release for any file of the mount again: the
@@ -190,26 +191,30 @@ def many_descriptors():
 
 
 def floor_rows(copy, runs, files, n):
-    """cat */indices of the copy: on tmpfs, then through passthrough_ll and its no-open
-    variant, each first after its mount and cached; times scaled from the copy's files to n."""
+    """ls -l and cat */indices of the copy: on tmpfs, then through passthrough_ll and its
+    no-open variant, each first after its mount and cached; times scaled from the copy's
+    files to n."""
     scale = f" ({files:,} files, times x {n / files:.2f})" if files != n else ""
 
     def row(label):
         return Row("floor: " + label + scale, floor=True, scale=n / files)
+    tmpfs_ls = row("ls -l of a copy on tmpfs, no FUSE")
     tmpfs = row("cat */indices of a copy on tmpfs, no FUSE")
+    fuse_ls = row("ls -l of the copy through passthrough_ll, cached (-o cache=always)")
     variants = [(passthrough_ll(), row("the copy through libfuse's passthrough_ll, first after its mount"),
-                 row("the copy through passthrough_ll, cached (-o cache=always)")),
+                 row("the copy through passthrough_ll, cached (-o cache=always)"), fuse_ls),
                 (passthrough_ll(no_open=True), row("passthrough_ll answering open with ENOSYS, first"),
-                 row("passthrough_ll answering open with ENOSYS, cached"))]
+                 row("passthrough_ll answering open with ENOSYS, cached"), None)]
     for _ in range(runs):
+        tmpfs_ls.times.append(timed(lambda: run(["ls", "-l", copy])))
         tmpfs.times.append(timed(lambda: run(cat_indices(copy))))
-        for binary, cold, warm in variants:
-            time_through_fuse(binary, copy, cold, warm)
-    return [tmpfs] + [r for _, cold, warm in variants for r in (cold, warm)]
+        for binary, cold, warm, ls in variants:
+            time_through_fuse(binary, copy, cold, warm, ls)
+    return [tmpfs_ls, fuse_ls, tmpfs] + [r for _, cold, warm, _ in variants for r in (cold, warm)]
 
 
-def time_through_fuse(binary, copy, cold, warm):
-    """One mount of a passthrough_ll build over the copy: cat */indices twice."""
+def time_through_fuse(binary, copy, cold, warm, ls=None):
+    """One mount of a passthrough_ll build over the copy: cat */indices twice, then ls -l."""
     mnt = tempfile.mkdtemp(prefix="esfs-bench-floor-")
     proc = subprocess.Popen([binary, "-f", "-o", f"source={copy}", "-o", "cache=always", mnt],
                             preexec_fn=many_descriptors, stderr=subprocess.DEVNULL)
@@ -218,6 +223,9 @@ def time_through_fuse(binary, copy, cold, warm):
     try:
         cold.times.append(timed(lambda: run(cat_indices(mnt))))
         warm.times.append(timed(lambda: run(cat_indices(mnt))))
+        if ls:
+            run(["ls", "-l", mnt])
+            ls.times.append(timed(lambda: run(["ls", "-l", mnt])))
     finally:
         subprocess.run(["fusermount3", "-u", mnt], check=True)
         proc.wait()
@@ -317,7 +325,12 @@ def main():
                                               f"{statistics.median(r.blobs):.0f}")
         print(f"| {r.label} | {r.median_ms():.1f} | {r.median_ms() / base:.2f} | "
               f"{counts[0]} | {counts[1]} |")
-    print(f"\ncached stat: {stats:,.0f}/s, cached open+read+close: {cats:,.0f}/s (one thread)")
+    floors = {r.label.split(" (")[0]: r for r in rows.values() if r.floor}
+    for mine, floor in ((cached, "floor: ls -l of a copy on tmpfs, no FUSE"),
+                        (indices_cached, "floor: the copy through passthrough_ll, cached (-o cache=always)")):
+        if floor in floors:
+            print(f"\n{mine.label}: {mine.median_ms() / floors[floor].median_ms():.2f} x {floor[7:]}", end="")
+    print(f"\n\ncached stat: {stats:,.0f}/s, cached open+read+close: {cats:,.0f}/s (one thread)")
     print(f"esfs peak RSS: {peak:.1f} MiB")
 
     if not args.check:
