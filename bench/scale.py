@@ -106,8 +106,15 @@ def run(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def cat_indices(folder):
+# Past this many snapshots "cat */indices" is refused by exec (E2BIG: the names
+# outgrow ARG_MAX), and a user types the same through xargs.
+MOST_NAMES_FOR_ONE_CAT = 30000
+
+
+def cat_indices(folder, snapshots=0):
     """The command that reads every <snapshot>/indices under folder, as a user would type it."""
+    if snapshots > MOST_NAMES_FOR_ONE_CAT:
+        return ["sh", "-c", f"printf '%s\\0' {folder}/*/indices | xargs -0 cat"]
     return ["sh", "-c", f"cat {folder}/*/indices"]
 
 
@@ -281,7 +288,7 @@ def main():
                 sample(first, lambda: run(ls), watch, m)
                 sample(expired, lambda: run(ls), watch, m, lambda: time.sleep(TTL + 0.2))
                 sample(cached, lambda: run(ls), watch, m)
-                cat = cat_indices(path)
+                cat = cat_indices(path, args.snapshots)
                 sample(indices, lambda: run(cat), watch, m, lambda: time.sleep(TTL + 0.2))
                 sample(indices_cached, lambda: run(cat), watch, m)
                 peak = max(peak, peak_rss_mb(m.proc.pid))
