@@ -204,7 +204,9 @@ def floor_rows(copy, runs, files, n):
     scale = f" ({files:,} files, times x {n / files:.2f})" if files != n else ""
 
     def row(label):
-        return Row("floor: " + label + scale, floor=True, scale=n / files)
+        r = Row("floor: " + label + scale, floor=True, scale=n / files)
+        r.base = "floor: " + label      # without the scale, for the ratios to the floor
+        return r
     tmpfs_ls = row("ls -l of a copy on tmpfs, no FUSE")
     tmpfs = row("cat */indices of a copy on tmpfs, no FUSE")
     fuse_ls = row("ls -l of the copy through passthrough_ll, cached (-o cache=always)")
@@ -332,7 +334,7 @@ def main():
                                               f"{statistics.median(r.blobs):.0f}")
         print(f"| {r.label} | {r.median_ms():.1f} | {r.median_ms() / base:.2f} | "
               f"{counts[0]} | {counts[1]} |")
-    floors = {r.label.split(" (")[0]: r for r in rows.values() if r.floor}
+    floors = {r.base: r for r in rows.values() if r.floor}
     for mine, floor in ((cached, "floor: ls -l of a copy on tmpfs, no FUSE"),
                         (indices_cached, "floor: the copy through passthrough_ll, cached (-o cache=always)")):
         if floor in floors:
