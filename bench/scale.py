@@ -33,7 +33,7 @@ same run. --check exits 1 when a bound of issue 9 is not met (those that
 apply at this N).
 """
 import argparse
-import glob
+import contextlib
 import os
 import resource
 import shutil
@@ -222,23 +222,42 @@ def floor_rows(copy, runs, files, n):
     return [tmpfs_ls, fuse_ls, tmpfs] + [r for _, cold, warm, _ in variants for r in (cold, warm)]
 
 
-def time_through_fuse(binary, copy, cold, warm, ls=None):
-    """One mount of a passthrough_ll build over the copy: cat */indices twice, then ls -l."""
+@contextlib.contextmanager
+def passthrough_mount(binary, copy):
+    """A passthrough_ll build over the copy, caching all it can; yields its mount point."""
     mnt = tempfile.mkdtemp(prefix="esfs-bench-floor-")
     proc = subprocess.Popen([binary, "-f", "-o", f"source={copy}", "-o", "cache=always", mnt],
                             preexec_fn=many_descriptors, stderr=subprocess.DEVNULL)
     while not os.path.ismount(mnt):
         time.sleep(0.05)
     try:
+        yield mnt
+    finally:
+        subprocess.run(["fusermount3", "-u", mnt], check=True)
+        proc.wait()
+        os.rmdir(mnt)
+
+
+def time_through_fuse(binary, copy, cold, warm, ls=None):
+    """One mount of a passthrough_ll build over the copy: cat */indices twice, then ls -l."""
+    with passthrough_mount(binary, copy) as mnt:
         cold.times.append(timed(lambda: run(cat_indices(mnt))))
         warm.times.append(timed(lambda: run(cat_indices(mnt))))
         if ls:
             run(["ls", "-l", mnt])
             ls.times.append(timed(lambda: run(["ls", "-l", mnt])))
-    finally:
-        subprocess.run(["fusermount3", "-u", mnt], check=True)
-        proc.wait()
-        os.rmdir(mnt)
+
+
+def floor_cats_per_second(copy):
+    """Cached open+read+close of one file per second through passthrough_ll, and its no-open variant."""
+    one = sorted(n for n in os.listdir(copy))[0] + "/indices"
+    rates = {}
+    for label, binary in (("passthrough_ll", passthrough_ll()),
+                          ("passthrough_ll answering open with ENOSYS", passthrough_ll(no_open=True))):
+        with passthrough_mount(binary, copy) as mnt:
+            read_file(os.path.join(mnt, one))
+            rates[label] = per_second(lambda: read_file(os.path.join(mnt, one)))
+    return rates
 
 
 def peak_rss_mb(pid):
@@ -310,8 +329,10 @@ def main():
     with Mount(engine.url, ("cache_ttl=3600",), binary=args.binary) as m:
         copy_indices(m.p(repo), copy, FLOOR_FILES)
     files = min(args.snapshots, FLOOR_FILES)
+    floor_cats = {}
     try:
         rows.update({r.label: r for r in floor_rows(copy, args.runs, files, args.snapshots)})
+        floor_cats = floor_cats_per_second(copy)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"no floor rows: {e}")
     shutil.rmtree(copy, ignore_errors=True)
@@ -340,6 +361,8 @@ def main():
         if floor in floors:
             print(f"\n{mine.label}: {mine.median_ms() / floors[floor].median_ms():.2f} x {floor[7:]}", end="")
     print(f"\n\ncached stat: {stats:,.0f}/s, cached open+read+close: {cats:,.0f}/s (one thread)")
+    for label, rate in floor_cats.items():
+        print(f"floor: cached open+read+close through {label}: {rate:,.0f}/s")
     print(f"esfs peak RSS: {peak:.1f} MiB")
 
     if not args.check:
