@@ -250,7 +250,7 @@ static size_t skip_value(const char *t, size_t len, size_t i)
 static int each_element(const char *t, size_t len, size_t i,
 			int (*each)(const char *, size_t, void *), void *ctx)
 {
-	for (i = skip_space(t, len, i + 1); t[i] != ']'; i = skip_space(t, len, i + 1)) {
+	for (i = skip_space(t, len, i + 1); t[i] != ']';) {
 		size_t start = i;
 		int rc;
 
@@ -259,8 +259,8 @@ static int each_element(const char *t, size_t len, size_t i,
 		if (rc)
 			return rc;
 		i = skip_space(t, len, i);
-		if (t[i] == ']')
-			break;
+		if (t[i] == ',')
+			i = skip_space(t, len, i + 1);
 	}
 	return 0;
 }

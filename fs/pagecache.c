@@ -57,17 +57,16 @@ struct pagecache *pagecache_new(double keep_seconds)
 {
 	struct pagecache *pc = calloc(1, sizeof(*pc));
 
-	if (pc)
-		pc->buckets = calloc(FIRST_BUCKETS, sizeof(*pc->buckets));
-	if (pc && !pc->buckets) {
+	if (!pc)
+		return NULL;
+	pc->buckets = calloc(FIRST_BUCKETS, sizeof(*pc->buckets));
+	if (!pc->buckets) {
 		free(pc);
 		return NULL;
 	}
-	if (pc) {
-		pthread_mutex_init(&pc->lock, NULL);
-		pc->keep_seconds = keep_seconds;
-		pc->nbuckets = FIRST_BUCKETS;
-	}
+	pthread_mutex_init(&pc->lock, NULL);
+	pc->keep_seconds = keep_seconds;
+	pc->nbuckets = FIRST_BUCKETS;
 	return pc;
 }
 
